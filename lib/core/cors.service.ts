@@ -1,0 +1,181 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { ANY, type CorsPolicy } from './cors-policy.js';
+import { parseRequestOrigin } from './origin.js';
+
+export const CorsHeaders = {
+  origin: 'origin',
+  requestMethod: 'access-control-request-method',
+  requestHeaders: 'access-control-request-headers',
+  allowOrigin: 'Access-Control-Allow-Origin',
+  allowCredentials: 'Access-Control-Allow-Credentials',
+  allowMethods: 'Access-Control-Allow-Methods',
+  allowHeaders: 'Access-Control-Allow-Headers',
+  exposeHeaders: 'Access-Control-Expose-Headers',
+  maxAge: 'Access-Control-Max-Age',
+  vary: 'Vary',
+} as const;
+
+/** The parts of a request CORS looks at; a Node IncomingMessage satisfies it. */
+export interface CorsRequest {
+  method?: string;
+  headers: IncomingHttpHeaders;
+}
+
+/** The parts of a response CORS writes; a Node ServerResponse satisfies it. */
+export interface CorsResponse {
+  getHeader(name: string): number | string | string[] | undefined;
+  setHeader(name: string, value: number | string | readonly string[]): unknown;
+}
+
+/** What evaluating a request against a policy decided; applyResult turns it into headers. */
+export interface CorsResult {
+  isPreflightRequest: boolean;
+  isOriginAllowed: boolean;
+  /** The request's origin, or `*` for an any-origin policy without credentials. */
+  allowedOrigin?: string;
+  supportsCredentials: boolean;
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  allowedExposedHeaders: string[];
+  preflightMaxAge?: number;
+  varyByOrigin: boolean;
+  varyByRequestMethod: boolean;
+  varyByRequestHeaders: boolean;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Bound on the reflected Access-Control-Request-Headers list. */
+const MAX_REQUEST_HEADERS_LENGTH = 2048;
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** True for `OPTIONS` with an `Access-Control-Request-Method` header (RULES 5). */
+export function isPreflightRequest(request: CorsRequest): boolean {
+  return request.method === 'OPTIONS' && request.headers[CorsHeaders.requestMethod] !== undefined;
+}
+
+/** The comma-separated token list of Access-Control-Request-Headers, or undefined if malformed. */
+export function parseRequestHeaders(value: string | undefined): string[] | undefined {
+  if (value === undefined) return [];
+  if (value.length > MAX_REQUEST_HEADERS_LENGTH) return undefined;
+  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  return names.every((name) => TOKEN.test(name)) ? names : undefined;
+}
+
+/** An any-origin policy without credentials answers `*` whatever the origin, so it need not vary. */
+export function policyVariesByOrigin(policy: CorsPolicy): boolean {
+  return !policy.allowAnyOrigin || policy.supportsCredentials;
+}
+
+/** The result for a request that gets no CORS headers: only `Vary: Origin`. */
+export function deniedResult(isPreflight: boolean): CorsResult {
+  return {
+    isPreflightRequest: isPreflight,
+    isOriginAllowed: false,
+    supportsCredentials: false,
+    allowedMethods: [],
+    allowedHeaders: [],
+    allowedExposedHeaders: [],
+    varyByOrigin: true,
+    varyByRequestMethod: false,
+    varyByRequestHeaders: false,
+  };
+}
+
+/**
+ * Evaluates a request against a policy and applies the result to a response, after ASP.NET Core's
+ * CorsService, with the stricter rules of design/RULES.md: invalid origins are rejected before any
+ * predicate runs, `Vary: Origin` is sent on denials too, and reflected values are validated tokens.
+ */
+export class CorsService {
+  async evaluatePolicy(request: CorsRequest, policy: CorsPolicy): Promise<CorsResult> {
+    const preflight = isPreflightRequest(request);
+    const origin = parseRequestOrigin(request.headers[CorsHeaders.origin]);
+    if (origin === undefined) return deniedResult(preflight);
+
+    let requestMethod: string | undefined;
+    let requestHeaders: string[] = [];
+    if (preflight) {
+      requestMethod = header(request.headers, CorsHeaders.requestMethod);
+      const parsedHeaders = parseRequestHeaders(header(request.headers, CorsHeaders.requestHeaders));
+      // Malformed preflight input is never reflected into a response header.
+      if (requestMethod === undefined || !TOKEN.test(requestMethod) || parsedHeaders === undefined) return deniedResult(true);
+      requestHeaders = parsedHeaders;
+    }
+
+    if (!(await policy.isOriginAllowed(origin))) return deniedResult(preflight);
+
+    const anyOrigin = policy.allowAnyOrigin;
+    const result: CorsResult = {
+      isPreflightRequest: preflight,
+      isOriginAllowed: true,
+      allowedOrigin: anyOrigin && !policy.supportsCredentials ? ANY : origin,
+      supportsCredentials: policy.supportsCredentials,
+      allowedMethods: [],
+      allowedHeaders: [],
+      allowedExposedHeaders: [...policy.exposedHeaders],
+      preflightMaxAge: policy.preflightMaxAge,
+      varyByOrigin: policyVariesByOrigin(policy),
+      varyByRequestMethod: false,
+      varyByRequestHeaders: false,
+    };
+    if (preflight) {
+      if (policy.allowAnyMethod) {
+        result.allowedMethods = [requestMethod!];
+        result.varyByRequestMethod = true;
+      } else {
+        result.allowedMethods = [...policy.methods];
+      }
+      if (policy.allowAnyHeader) {
+        result.allowedHeaders = requestHeaders;
+        result.varyByRequestHeaders = true;
+      } else {
+        result.allowedHeaders = [...policy.headers];
+      }
+    }
+    return result;
+  }
+
+  /** Writes the headers a result calls for; a denial writes only `Vary`. */
+  applyResult(result: CorsResult, response: CorsResponse): void {
+    appendVary(response, varyFields(result));
+    if (!result.isOriginAllowed || result.allowedOrigin === undefined) return;
+
+    response.setHeader(CorsHeaders.allowOrigin, result.allowedOrigin);
+    if (result.supportsCredentials) response.setHeader(CorsHeaders.allowCredentials, 'true');
+    if (result.isPreflightRequest) {
+      if (result.allowedMethods.length > 0) response.setHeader(CorsHeaders.allowMethods, result.allowedMethods.join(','));
+      if (result.allowedHeaders.length > 0) response.setHeader(CorsHeaders.allowHeaders, result.allowedHeaders.join(','));
+      if (result.preflightMaxAge !== undefined) response.setHeader(CorsHeaders.maxAge, String(result.preflightMaxAge));
+    } else if (result.allowedExposedHeaders.length > 0) {
+      response.setHeader(CorsHeaders.exposeHeaders, result.allowedExposedHeaders.join(','));
+    }
+  }
+}
+
+/** The request headers a result depends on (RULES 8). */
+export function varyFields(result: CorsResult): string[] {
+  const fields: string[] = [];
+  if (result.varyByOrigin) fields.push('Origin');
+  if (result.varyByRequestMethod) fields.push('Access-Control-Request-Method');
+  if (result.varyByRequestHeaders) fields.push('Access-Control-Request-Headers');
+  return fields;
+}
+
+/** Adds fields to `Vary`, keeping whatever is there (RULES 8); `Vary: *` already covers everything. */
+export function appendVary(response: CorsResponse, fields: readonly string[]): void {
+  if (fields.length === 0) return;
+  const current = response.getHeader(CorsHeaders.vary);
+  const existing = (Array.isArray(current) ? current.join(',') : current === undefined ? '' : String(current))
+    .split(',')
+    .map((field) => field.trim())
+    .filter((field) => field !== '');
+  if (existing.includes('*')) return;
+  const lower = new Set(existing.map((field) => field.toLowerCase()));
+  const added = fields.filter((field) => !lower.has(field.toLowerCase()));
+  if (added.length === 0) return;
+  response.setHeader(CorsHeaders.vary, [...existing, ...added].join(', '));
+}

@@ -1,0 +1,179 @@
+/**
+ * Origins as browsers serialize them (RFC 6454 / WHATWG URL): `scheme://host[:port]`,
+ * lower-case scheme and host, IDN hosts as punycode, default port dropped.
+ * Framework-free: used by the policy core, the identity services and option validation.
+ */
+
+/** Longest `Origin` header value considered at all (a DNS name is at most 253 characters). */
+export const MAX_ORIGIN_LENGTH = 300;
+
+/** The serialization of an opaque origin (sandboxed iframes, `file:` pages, some redirects). */
+export const NULL_ORIGIN = 'null';
+
+export class InvalidOriginError extends Error {
+  constructor(
+    readonly value: unknown,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidOriginError';
+  }
+}
+
+const EXAMPLE = "e.g. 'https://app.example.com' or 'http://localhost:4200'";
+// scheme "://" authority, then whatever follows the authority (path, query or fragment)
+const ORIGIN_SHAPE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
+// Characters never valid anywhere in a serialized origin; `new URL` would silently strip tabs and newlines.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_CHARS = /[\u0000-\u0020\u007f\\]/;
+
+function quote(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : String(value);
+}
+
+/**
+ * Returns the browser serialization of a configured origin, or throws an error that names the value
+ * and says how to fix it. Accepts `'null'` (the opaque origin) only as itself.
+ */
+export function normalizeOrigin(value: unknown): string {
+  if (typeof value !== 'string') {
+    throw new InvalidOriginError(value, `${quote(value)} is not an origin: origins are strings, ${EXAMPLE}`);
+  }
+  if (value === NULL_ORIGIN) return NULL_ORIGIN;
+  if (value.trim() !== value) {
+    throw new InvalidOriginError(value, `${quote(value)} has surrounding whitespace: use '${value.trim()}'`);
+  }
+  if (value === '' || value === '*') {
+    throw new InvalidOriginError(
+      value,
+      value === ''
+        ? `'' is not an origin: ${EXAMPLE}`
+        : `'*' is not an origin: use allowAnyOrigin() (or allowAll) to allow every origin`,
+    );
+  }
+  if (value.length > MAX_ORIGIN_LENGTH) {
+    throw new InvalidOriginError(value, `${quote(value)} is longer than ${MAX_ORIGIN_LENGTH} characters: no browser sends such an origin`);
+  }
+  const shape = ORIGIN_SHAPE.exec(value);
+  if (!shape) {
+    throw new InvalidOriginError(value, `${quote(value)} is not an origin: an origin is scheme://host[:port], ${EXAMPLE}`);
+  }
+  const [, , authority, rest] = shape;
+  if (FORBIDDEN_CHARS.test(value)) {
+    throw new InvalidOriginError(value, `${quote(value)} contains a control, space or backslash character: an origin is scheme://host[:port]`);
+  }
+  if (authority.includes('@')) {
+    const fixed = originOf(value.replace(/\/\/[^/?#]*@/, '//'));
+    throw new InvalidOriginError(
+      value,
+      `${quote(value)} contains user info, which an origin never has${fixed ? `: use '${fixed}'` : ''}`,
+    );
+  }
+  if (authority.includes('*')) {
+    throw new InvalidOriginError(
+      value,
+      `${quote(value)} is a subdomain pattern: patterns are accepted only by CORS policies (withOrigins); list each origin here`,
+    );
+  }
+  const origin = originOf(value);
+  if (!origin) {
+    throw new InvalidOriginError(value, `${quote(value)} is not a valid origin: the host or port cannot be parsed (${EXAMPLE})`);
+  }
+  if (rest !== '') {
+    throw new InvalidOriginError(value, `${quote(value)} is a URL, not an origin: use '${origin}'`);
+  }
+  return origin;
+}
+
+/**
+ * The serialized origin of `scheme://authority…`, or undefined if it has no valid host.
+ * Special schemes (http, https, ws, wss, ftp) use the WHATWG serialization; other schemes
+ * (e.g. `capacitor://localhost`, `chrome-extension://id`) keep their scheme and lower-cased host.
+ */
+function originOf(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.host === '' || url.username !== '' || url.password !== '') return undefined;
+  if (url.origin !== NULL_ORIGIN) return url.origin;
+  return `${url.protocol}//${url.host}`.toLowerCase();
+}
+
+/**
+ * Request-side check (RULES 3): returns the value if it is exactly a serialized origin as a
+ * browser sends it, otherwise undefined. Nothing is normalized: `HTTPS://A.COM`, `https://a.com/`
+ * or `https://a.com:443` are not what a browser sends, so they are rejected rather than repaired.
+ */
+export function parseRequestOrigin(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ORIGIN_LENGTH) return undefined;
+  if (value === NULL_ORIGIN) return value;
+  const shape = ORIGIN_SHAPE.exec(value);
+  if (!shape || shape[3] !== '' || /[@*]/.test(shape[2]) || FORBIDDEN_CHARS.test(value)) return undefined;
+  return originOf(value) === value ? value : undefined;
+}
+
+/** True for `scheme://*.host[:port]`, the declared-subdomain pattern form. */
+export function isOriginPattern(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z][A-Za-z0-9+.-]*:\/\/\*\./.test(value);
+}
+
+/**
+ * A declared subdomain pattern such as `https://*.example.com`: matches origins with the same
+ * scheme and port whose host ends in whole labels with `.example.com` (not `example.com` itself,
+ * not `evilexample.com`).
+ */
+export class OriginPattern {
+  private constructor(
+    /** The pattern as normalized, e.g. `https://*.example.com:8443`. */
+    readonly pattern: string,
+    private readonly prefix: string,
+    private readonly hostSuffix: string,
+    private readonly portSuffix: string,
+  ) {}
+
+  static parse(value: string): OriginPattern {
+    if (!isOriginPattern(value)) {
+      throw new InvalidOriginError(value, `${quote(value)} is not a subdomain pattern: use the form 'https://*.example.com'`);
+    }
+    const base = value.replace('://*.', '://');
+    if (base.includes('*')) {
+      throw new InvalidOriginError(value, `${quote(value)} has a wildcard outside its first label: only 'scheme://*.domain[:port]' is supported`);
+    }
+    let origin: string;
+    try {
+      origin = normalizeOrigin(base);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.replace(quote(base), 'its base') : String(error);
+      throw new InvalidOriginError(value, `${quote(value)} is not a valid subdomain pattern: ${reason.replace(/use '([^']*)'/, (_m, fixed: string) => `use '${fixed.replace('://', '://*.')}'`)}`);
+    }
+    const url = new URL(origin);
+    if (/^\[|^\d+(\.\d+){3}$/.test(url.hostname)) {
+      throw new InvalidOriginError(value, `${quote(value)} puts a wildcard in front of an IP address: list the origin itself`);
+    }
+    const scheme = origin.slice(0, origin.indexOf('://') + 3);
+    const portSuffix = url.port ? `:${url.port}` : '';
+    return new OriginPattern(`${scheme}*.${url.hostname}${portSuffix}`, scheme, `.${url.hostname}`, portSuffix);
+  }
+
+  /** `origin` must already be a serialized origin (see parseRequestOrigin). */
+  matches(origin: string): boolean {
+    if (!origin.startsWith(this.prefix) || !origin.endsWith(this.portSuffix)) return false;
+    const host = origin.slice(this.prefix.length, origin.length - this.portSuffix.length);
+    // a port in the host part means the request's port differs from the pattern's
+    if (host.includes(':') || host.includes('[')) return false;
+    return host.length > this.hostSuffix.length && host.endsWith(this.hostSuffix);
+  }
+
+  toString(): string {
+    return this.pattern;
+  }
+}
+
+/** `Host`-header based origin of the server itself, for same-origin checks. */
+export function serverOrigin(protocol: string, host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  return originOf(`${protocol}://${host}`);
+}

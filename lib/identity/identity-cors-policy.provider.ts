@@ -1,0 +1,98 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { Logger } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
+import { CorsPolicy } from '../core/cors-policy.js';
+import { parseRequestOrigin, serverOrigin } from '../core/origin.js';
+import type { ICorsPolicyProvider } from '../providers/cors-policy-provider.interface.js';
+import type { ICorsPolicyService } from './cors-policy-service.interface.js';
+import type { CorsPathSet } from './cors-paths.js';
+import { requestPath } from '../core/request-path.js';
+
+/** Headers browsers' OIDC clients read from identity responses. */
+export const IDENTITY_EXPOSED_HEADERS: readonly string[] = ['WWW-Authenticate', 'DPoP-Nonce'];
+
+export interface IdentityCorsPolicyOptions {
+  corsPolicyName: string;
+  corsPaths: CorsPathSet;
+  /** Seconds for Access-Control-Max-Age on identity preflights; none when undefined. */
+  preflightCacheDuration?: number;
+}
+
+/**
+ * Decorates the host's ICorsPolicyProvider, as IdentityServer's CorsPolicyProvider does: it answers
+ * `corsPolicyName` for requests to `corsPaths` by asking ICorsPolicyService, and hands every other
+ * policy name to the host's provider unchanged.
+ */
+export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
+  private readonly logger = new Logger('IdentityCors');
+  // The identity policy depends on the origin alone; building it once per origin keeps the hot path light.
+  private readonly policies = new LRUCache<string, CorsPolicy>({ max: 1024 });
+
+  constructor(
+    private readonly options: IdentityCorsPolicyOptions,
+    private policyService: ICorsPolicyService,
+    private inner: ICorsPolicyProvider,
+  ) {}
+
+  get corsPolicyName(): string {
+    return this.options.corsPolicyName;
+  }
+
+  /** The provider this one decorates, and the service it asks (both may be replaced at bootstrap). */
+  get decorated(): { inner: ICorsPolicyProvider; policyService: ICorsPolicyService } {
+    return { inner: this.inner, policyService: this.policyService };
+  }
+
+  use(services: { inner?: ICorsPolicyProvider; policyService?: ICorsPolicyService }): void {
+    this.inner = services.inner ?? this.inner;
+    this.policyService = services.policyService ?? this.policyService;
+  }
+
+  isCorsPath(request: IncomingMessage): boolean {
+    return this.options.corsPaths.has(requestPath(request));
+  }
+
+  async getPolicy(request: IncomingMessage, policyName?: string): Promise<CorsPolicy | undefined> {
+    if (policyName !== this.options.corsPolicyName) return this.inner.getPolicy(request, policyName);
+
+    const path = requestPath(request);
+    if (!this.options.corsPaths.has(path)) {
+      this.logger.debug(`${path} is not one of the identity CORS paths; no identity CORS policy`);
+      return undefined;
+    }
+    const origin = parseRequestOrigin(request.headers.origin);
+    if (origin === undefined) return undefined;
+    if (origin === serverOrigin(protocolOf(request), request.headers.host)) {
+      this.logger.debug(`Origin ${origin} is the server's own origin; no CORS needed for ${path}`);
+      return undefined;
+    }
+    if (!(await this.policyService.isOriginAllowed(origin))) {
+      this.logger.debug(`CORS request from origin ${origin} to ${path} denied: ICorsPolicyService did not allow it`);
+      return undefined;
+    }
+    return this.identityPolicy(origin);
+  }
+
+  private identityPolicy(origin: string): CorsPolicy {
+    let policy = this.policies.get(origin);
+    if (!policy) {
+      policy = new CorsPolicy({
+        origins: [origin],
+        methods: ['*'],
+        headers: ['*'],
+        exposedHeaders: IDENTITY_EXPOSED_HEADERS,
+        preflightMaxAge: this.options.preflightCacheDuration,
+      });
+      this.policies.set(origin, policy);
+    }
+    return policy;
+  }
+}
+
+/** Express sets `protocol` (honouring `trust proxy`); a bare Node request is judged by its socket. */
+function protocolOf(request: IncomingMessage): string {
+  const protocol = (request as IncomingMessage & { protocol?: unknown }).protocol;
+  if (typeof protocol === 'string') return protocol;
+  return (request.socket as TLSSocket | undefined)?.encrypted ? 'https' : 'http';
+}

@@ -1,0 +1,24 @@
+import { Logger, type LoggerService } from '@nestjs/common';
+import { parseRequestOrigin } from '../core/origin.js';
+import type { CorsClient } from './cors-client.interface.js';
+import type { ICorsPolicyService } from './cors-policy-service.interface.js';
+import { InMemoryClientStore } from './in-memory-client.store.js';
+
+/** Allows an origin listed by any enabled client of an in-memory store (IdentityServer's InMemoryCorsPolicyService, indexed). */
+export class InMemoryCorsPolicyService implements ICorsPolicyService {
+  readonly store: InMemoryClientStore;
+
+  constructor(
+    clients: InMemoryClientStore | Iterable<CorsClient>,
+    private readonly logger: LoggerService = new Logger(InMemoryCorsPolicyService.name),
+  ) {
+    this.store = clients instanceof InMemoryClientStore ? clients : new InMemoryClientStore(clients);
+  }
+
+  isOriginAllowed(origin: string): Promise<boolean> {
+    const serialized = parseRequestOrigin(origin);
+    const allowed = serialized !== undefined && this.store.isOriginAllowed(serialized);
+    if (!allowed) this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not listed by any enabled client`);
+    return Promise.resolve(allowed);
+  }
+}

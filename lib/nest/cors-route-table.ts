@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import type { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import { LRUCache } from 'lru-cache';
+import { CORS_METADATA, type CorsMetadata } from './cors.decorator.js';
+
+/** Which policy a request gets: a name (undefined: the default policy). `null` means no CORS at all. */
+export type PolicyTarget = { readonly policyName?: string } | null;
+
+/**
+ * Stamped on each controller method before Nest registers its routes. Nest copies a method's
+ * metadata onto the handler it gives Express, so the stamp lets a route layer tell which
+ * controller method (and so which class- or handler-level CORS metadata) it serves.
+ */
+const ROUTE_STAMP = 'nest-identity-cors:route';
+interface RouteStamp {
+  handlerName: string;
+  cors?: CorsMetadata;
+}
+
+/** The parts of an Express 5 (router@2) layer the table reads. */
+interface RouterLayer {
+  matchers?: Array<(path: string) => unknown>;
+  route?: { _handlesMethod(method: string): boolean; stack: Array<{ handle: Function }> };
+  name?: string;
+}
+
+interface RouteEntry {
+  matchers: Array<(path: string) => unknown>;
+  route: NonNullable<RouterLayer['route']>;
+  handlerName: string;
+  cors?: CorsMetadata;
+}
+
+/** Records each controller method's effective CORS metadata (handler wins over class) where Nest will copy it. */
+export function stampControllers(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector): void {
+  for (const wrapper of discovery.getControllers()) {
+    const { metatype, instance } = wrapper;
+    if (!metatype || !instance) continue;
+    const prototype = Object.getPrototypeOf(instance) as Record<string, Function>;
+    for (const methodName of scanner.getAllMethodNames(prototype)) {
+      const method = prototype[methodName];
+      const cors = reflector.getAllAndOverride<CorsMetadata | undefined>(CORS_METADATA, [method, metatype as Function]);
+      const handlerName = `${wrapper.name}.${methodName}`;
+      const stamps: RouteStamp[] = (Reflect.getOwnMetadata(ROUTE_STAMP, method) ?? []).filter((s: RouteStamp) => s.handlerName !== handlerName);
+      Reflect.defineMetadata(ROUTE_STAMP, [...stamps, { handlerName, cors }], method);
+    }
+  }
+}
+
+const NO_ROUTE = Symbol('no route');
+
+/**
+ * The app's routes in the order Express matches them, each with its CORS metadata, so a preflight
+ * `OPTIONS P` with `Access-Control-Request-Method: M` finds the handler that will serve `M P`.
+ * It reuses Express's own compiled matchers, so global prefixes, versioning, RouterModule paths,
+ * params, wildcards, case-insensitivity and trailing slashes behave exactly as in routing.
+ */
+@Injectable()
+export class CorsRouteTable {
+  private entries: RouteEntry[] = [];
+  private globalTarget: PolicyTarget = null;
+  // Bounded by total key length: attackers choosing paths cannot grow it without limit.
+  private readonly cache = new LRUCache<string, RouteEntry | typeof NO_ROUTE>({
+    maxSize: 1_000_000,
+    sizeCalculation: (_value, key) => key.length + 64,
+  });
+
+  build(layers: readonly RouterLayer[], globalTarget: PolicyTarget): void {
+    this.globalTarget = globalTarget;
+    this.cache.clear();
+    this.entries = layers.flatMap((layer) => {
+      const route = layer.route;
+      if (!route || !layer.matchers) return [];
+      const handle = route.stack[0]?.handle;
+      const stamps: RouteStamp[] | undefined = handle && Reflect.getMetadata(ROUTE_STAMP, handle);
+      const stamp = stamps?.find((s) => s.handlerName === handle?.name) ?? stamps?.[0];
+      return [{ matchers: layer.matchers, route, handlerName: stamp?.handlerName ?? handle?.name ?? '<anonymous>', cors: stamp?.cors }];
+    });
+  }
+
+  /** The policy names routes ask for through @EnableCors, with the handler that asks (for startup checks). */
+  requestedPolicies(): Array<{ handlerName: string; policyName?: string }> {
+    return this.entries.flatMap((entry) => (entry.cors?.enabled ? [{ handlerName: entry.handlerName, policyName: entry.cors.policyName }] : []));
+  }
+
+  /** The policy for a request with this method and (undecoded) path. */
+  resolve(method: string, path: string): PolicyTarget {
+    const key = `${method} ${path}`;
+    let entry = this.cache.get(key);
+    if (entry === undefined) {
+      entry = this.match(method, path) ?? NO_ROUTE;
+      this.cache.set(key, entry);
+    }
+    if (entry === NO_ROUTE || entry.cors === undefined) return this.globalTarget;
+    return entry.cors.enabled ? { policyName: entry.cors.policyName } : null;
+  }
+
+  private match(method: string, path: string): RouteEntry | undefined {
+    for (const entry of this.entries) {
+      if (!entry.route._handlesMethod(method)) continue;
+      for (const matcher of entry.matchers) {
+        try {
+          if (matcher(path)) return entry;
+        } catch {
+          // Express answers a malformed %-escape in a param with 400 from this layer; no handler runs.
+          return undefined;
+        }
+      }
+    }
+    return undefined;
+  }
+}

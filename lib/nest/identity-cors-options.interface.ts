@@ -1,0 +1,41 @@
+import type { InjectionToken, OptionalFactoryDependency, Type } from '@nestjs/common';
+import type { CorsPolicyDefinition } from '../core/cors-policy.builder.js';
+import type { CorsClient } from '../identity/cors-client.interface.js';
+
+export interface IdentityCorsOptions {
+  /** Request paths of the identity endpoints (compared as the router compares paths). Default: the five of IdentityServer. */
+  corsPaths?: string[];
+  /** The policy name the identity layer answers. Default `'IdentityServer'`. */
+  corsPolicyName?: string;
+  /** Seconds browsers may cache identity preflights (`Access-Control-Max-Age`). Default: not sent. */
+  preflightCacheDuration?: number;
+  /** In-memory clients; when given, an origin is allowed if any enabled client lists it. */
+  clients?: CorsClient[];
+  /** Fixed allow-list for DefaultCorsPolicyService (used when no clients are configured). */
+  allowedOrigins?: string[];
+  /** Allow every origin on the identity endpoints (DefaultCorsPolicyService). Logs a warning; use with caution. */
+  allowAll?: boolean;
+}
+
+export interface IdentityCorsModuleOptions {
+  /** Named host policies: a CorsPolicy or a builder callback `(b) => b.withOrigins(...)`. */
+  policies?: Record<string, CorsPolicyDefinition>;
+  /** The policy of `@EnableCors()` without a name: a definition, or the name of one of `policies`. */
+  defaultPolicy?: CorsPolicyDefinition | string;
+  /**
+   * Applies one policy to every request whose route has no CORS decorator (ASP.NET Core's
+   * `app.UseCors("name")`): a policy name, or `true` for the default policy.
+   */
+  globalPolicy?: string | true;
+  /** Longest a CORS decision (provider, ICorsPolicyService, predicates) may take, in ms, before the request is denied. Default 5000. */
+  policyTimeout?: number;
+  identity?: IdentityCorsOptions;
+}
+
+/** How a host supplies its own service or provider: a class, a factory, an existing provider, or a value. */
+export type ProviderOverride<T> =
+  | Type<T>
+  | { useClass: Type<T> }
+  | { useFactory: (...args: any[]) => T | Promise<T>; inject?: Array<InjectionToken | OptionalFactoryDependency> }
+  | { useExisting: InjectionToken }
+  | { useValue: T };

@@ -1,0 +1,227 @@
+import {
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  Min,
+  Validate,
+  ValidateNested,
+  type ValidationArguments,
+  type ValidationError,
+  ValidatorConstraint,
+  type ValidatorConstraintInterface,
+  validateSync,
+} from 'class-validator';
+import { buildPolicy, type CorsPolicyDefinition } from '../core/cors-policy.builder.js';
+import { CorsPolicy } from '../core/cors-policy.js';
+import { normalizeOrigin } from '../core/origin.js';
+import { clientProblems, type CorsClient } from '../identity/cors-client.interface.js';
+import { corsPathProblem, CorsPathSet, DEFAULT_CORS_PATHS, DEFAULT_CORS_POLICY_NAME } from '../identity/cors-paths.js';
+import type { IdentityCorsModuleOptions } from './identity-cors-options.interface.js';
+
+/** Thrown at startup with every problem found in the options, each naming the value and the fix. */
+export class IdentityCorsOptionsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid IdentityCorsModule options (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'IdentityCorsOptionsError';
+  }
+}
+
+/** Options after validation: policies built, origins normalized, defaults filled in. */
+export interface ResolvedCorsOptions {
+  policies: Map<string, CorsPolicy>;
+  defaultPolicy?: CorsPolicy;
+  /** Policy for routes without CORS metadata: `{ name }` (undefined name = default policy), or none. */
+  globalPolicy?: { name?: string };
+  policyTimeout: number;
+  identity: {
+    corsPaths: CorsPathSet;
+    corsPolicyName: string;
+    preflightCacheDuration?: number;
+    clients?: CorsClient[];
+    allowedOrigins: string[];
+    allowAll: boolean;
+  };
+}
+
+const DEFAULT_POLICY_TIMEOUT_MS = 5000;
+
+function listProblems(value: unknown[], problemOf: (item: unknown, index: number) => string[]): string[] {
+  return value.flatMap((item, index) => problemOf(item, index));
+}
+
+@ValidatorConstraint({ name: 'origins' })
+class OriginsConstraint implements ValidatorConstraintInterface {
+  static problems(value: unknown[]): string[] {
+    return listProblems(value, (origin, index) => {
+      try {
+        normalizeOrigin(origin);
+        return [];
+      } catch (error) {
+        return [`[${index}] ${(error as Error).message}`];
+      }
+    });
+  }
+  validate(value: unknown): boolean {
+    return Array.isArray(value) && OriginsConstraint.problems(value).length === 0;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return Array.isArray(args.value) ? OriginsConstraint.problems(args.value).join('; ') : '$property must be an array of origins';
+  }
+}
+
+@ValidatorConstraint({ name: 'clients' })
+class ClientsConstraint implements ValidatorConstraintInterface {
+  static problems(value: unknown[]): string[] {
+    const seen = new Set<string>();
+    return listProblems(value, (client, index) => {
+      const problems = clientProblems(client, `clients[${index}]`);
+      const id = (client as Partial<CorsClient> | null)?.clientId;
+      if (typeof id === 'string') {
+        if (seen.has(id)) problems.push(`client '${id}' is configured twice: client ids must be unique`);
+        seen.add(id);
+      }
+      return problems;
+    });
+  }
+  validate(value: unknown): boolean {
+    return Array.isArray(value) && ClientsConstraint.problems(value).length === 0;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return Array.isArray(args.value) ? ClientsConstraint.problems(args.value).join('; ') : '$property must be an array of clients';
+  }
+}
+
+@ValidatorConstraint({ name: 'corsPaths' })
+class CorsPathsConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return Array.isArray(value) && value.every((path) => corsPathProblem(path) === undefined);
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return Array.isArray(args.value)
+      ? args.value.map(corsPathProblem).filter(Boolean).join('; ')
+      : "$property must be an array of paths such as ['/connect/token']";
+  }
+}
+
+class IdentityOptionsDto {
+  @IsOptional() @IsArray() @Validate(CorsPathsConstraint) corsPaths?: unknown;
+  @IsOptional() @IsString() @IsNotEmpty() corsPolicyName?: unknown;
+  @IsOptional()
+  @IsInt({ message: '$property must be a whole number of seconds (got $value): use e.g. 600' })
+  @Min(0, { message: '$property must be ≥ 0 seconds (got $value): use e.g. 600, or leave it out to send no Access-Control-Max-Age' })
+  preflightCacheDuration?: unknown;
+  @IsOptional() @IsArray() @Validate(ClientsConstraint) clients?: unknown;
+  @IsOptional() @IsArray() @Validate(OriginsConstraint) allowedOrigins?: unknown;
+  @IsOptional() @IsBoolean() allowAll?: unknown;
+}
+
+class ModuleOptionsDto {
+  @IsOptional() @IsObject() policies?: unknown;
+  @IsOptional() defaultPolicy?: unknown;
+  @IsOptional() globalPolicy?: unknown;
+  @IsOptional()
+  @IsInt({ message: '$property must be a whole number of milliseconds (got $value): use e.g. 5000' })
+  @Min(1, { message: '$property must be at least 1 ms (got $value): use e.g. 5000' })
+  policyTimeout?: unknown;
+  @IsOptional() @IsObject() @ValidateNested() identity?: IdentityOptionsDto;
+}
+
+const MODULE_KEYS = ['policies', 'defaultPolicy', 'globalPolicy', 'policyTimeout', 'identity'];
+const IDENTITY_KEYS = ['corsPaths', 'corsPolicyName', 'preflightCacheDuration', 'clients', 'allowedOrigins', 'allowAll'];
+
+function unknownKeys(value: object, known: string[], at: string): string[] {
+  return Object.keys(value)
+    .filter((key) => !known.includes(key))
+    .map((key) => `${at}${key} is not an option: known options are ${known.join(', ')}`);
+}
+
+function flatten(errors: ValidationError[], prefix = ''): string[] {
+  return errors.flatMap((error) => [
+    ...Object.values(error.constraints ?? {}).map((message) =>
+      message.startsWith(error.property) ? `${prefix}${message}` : `${prefix}${error.property}: ${message}`,
+    ),
+    ...flatten(error.children ?? [], `${prefix}${error.property}.`),
+  ]);
+}
+
+function isPolicyDefinition(value: unknown): value is CorsPolicyDefinition {
+  return typeof value === 'function' || value instanceof CorsPolicy;
+}
+
+/** Validates module options with class-validator and builds what the module runs on; throws one error listing every problem. */
+export function resolveOptions(options: IdentityCorsModuleOptions | undefined): ResolvedCorsOptions {
+  const raw = (options ?? {}) as IdentityCorsModuleOptions & Record<string, unknown>;
+  if (typeof raw !== 'object') throw new IdentityCorsOptionsError(['options must be an object']);
+  const dto = Object.assign(new ModuleOptionsDto(), raw);
+  if (typeof raw.identity === 'object' && raw.identity !== null) dto.identity = Object.assign(new IdentityOptionsDto(), raw.identity);
+  const problems = [
+    ...unknownKeys(raw, MODULE_KEYS, ''),
+    ...(typeof raw.identity === 'object' && raw.identity !== null ? unknownKeys(raw.identity, IDENTITY_KEYS, 'identity.') : []),
+    ...flatten(validateSync(dto)),
+  ];
+
+  const policies = new Map<string, CorsPolicy>();
+  for (const [name, definition] of Object.entries(raw.policies ?? {})) {
+    if (!isPolicyDefinition(definition)) {
+      problems.push(`policies.${name} must be a CorsPolicy or a builder callback (b) => b.withOrigins(...)`);
+      continue;
+    }
+    try {
+      policies.set(name, buildPolicy(definition));
+    } catch (error) {
+      problems.push(`policies.${name}: ${(error as Error).message}`);
+    }
+  }
+
+  let defaultPolicy: CorsPolicy | undefined;
+  if (typeof raw.defaultPolicy === 'string') {
+    defaultPolicy = policies.get(raw.defaultPolicy);
+    if (!defaultPolicy && !(raw.defaultPolicy in (raw.policies ?? {}))) {
+      problems.push(`defaultPolicy '${raw.defaultPolicy}' names no policy: define it in policies (known: ${[...policies.keys()].join(', ') || 'none'})`);
+    }
+  } else if (raw.defaultPolicy !== undefined) {
+    if (!isPolicyDefinition(raw.defaultPolicy)) problems.push('defaultPolicy must be a CorsPolicy, a builder callback, or the name of one of policies');
+    else {
+      try {
+        defaultPolicy = buildPolicy(raw.defaultPolicy);
+      } catch (error) {
+        problems.push(`defaultPolicy: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  let globalPolicy: ResolvedCorsOptions['globalPolicy'];
+  if (raw.globalPolicy === true) {
+    if (raw.defaultPolicy === undefined) problems.push('globalPolicy: true applies the default policy, but no defaultPolicy is set: set defaultPolicy or name a policy');
+    globalPolicy = {};
+  } else if (typeof raw.globalPolicy === 'string') {
+    if (!(raw.globalPolicy in (raw.policies ?? {}))) {
+      problems.push(`globalPolicy '${raw.globalPolicy}' names no policy: define it in policies (known: ${[...policies.keys()].join(', ') || 'none'})`);
+    }
+    globalPolicy = { name: raw.globalPolicy };
+  } else if (raw.globalPolicy !== undefined && raw.globalPolicy !== false) {
+    problems.push(`globalPolicy must be a policy name or true (got ${JSON.stringify(raw.globalPolicy)})`);
+  }
+
+  if (problems.length > 0) throw new IdentityCorsOptionsError(problems);
+
+  const identity = raw.identity ?? {};
+  return {
+    policies,
+    defaultPolicy,
+    globalPolicy,
+    policyTimeout: raw.policyTimeout ?? DEFAULT_POLICY_TIMEOUT_MS,
+    identity: {
+      corsPaths: new CorsPathSet(identity.corsPaths ?? DEFAULT_CORS_PATHS),
+      corsPolicyName: identity.corsPolicyName ?? DEFAULT_CORS_POLICY_NAME,
+      preflightCacheDuration: identity.preflightCacheDuration,
+      clients: identity.clients,
+      allowedOrigins: (identity.allowedOrigins ?? []).map(normalizeOrigin),
+      allowAll: identity.allowAll ?? false,
+    },
+  };
+}
