@@ -131,6 +131,8 @@ class ModuleOptionsDto {
 }
 
 const MODULE_KEYS = ['policies', 'defaultPolicy', 'globalPolicy', 'policyTimeout', 'identity'];
+// Extras of forRoot/forRootAsync (see identity-cors.module-definition.ts) arrive beside the options.
+const EXTRA_KEYS = ['isGlobal', 'corsPolicyService', 'policyProvider'];
 const IDENTITY_KEYS = ['corsPaths', 'corsPolicyName', 'preflightCacheDuration', 'clients', 'allowedOrigins', 'allowAll'];
 
 function unknownKeys(value: object, known: string[], at: string): string[] {
@@ -159,7 +161,7 @@ export function resolveOptions(options: IdentityCorsModuleOptions | undefined): 
   const dto = Object.assign(new ModuleOptionsDto(), raw);
   if (typeof raw.identity === 'object' && raw.identity !== null) dto.identity = Object.assign(new IdentityOptionsDto(), raw.identity);
   const problems = [
-    ...unknownKeys(raw, MODULE_KEYS, ''),
+    ...unknownKeys(raw, [...MODULE_KEYS, ...EXTRA_KEYS], ''),
     ...(typeof raw.identity === 'object' && raw.identity !== null ? unknownKeys(raw.identity, IDENTITY_KEYS, 'identity.') : []),
     ...flatten(validateSync(dto)),
   ];

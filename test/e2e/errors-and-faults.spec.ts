@@ -1,0 +1,153 @@
+import { Body, Controller, Get, NotFoundException, Param, ParseIntPipe, Post, UnauthorizedException, UseGuards, type CanActivate, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import request from 'supertest';
+import { EnableCors, IdentityCorsModule, ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { Module } from '@nestjs/common';
+import { createApp } from '../support/app.js';
+import { CaptureLogger } from '../support/capture-logger.js';
+
+const A = 'https://a.example';
+
+class RejectGuard implements CanActivate {
+  canActivate(): boolean {
+    throw new UnauthorizedException();
+  }
+}
+
+@Controller('e')
+@EnableCors('a')
+class ErrorsController {
+  @Get('401') @UseGuards(RejectGuard) unauthorized() { return 'never'; }
+  @Get('404') notFound() { throw new NotFoundException('no such item'); }
+  @Get('400/:n') badRequest(@Param('n', ParseIntPipe) n: number) { return n; }
+  @Get('500') boom() { throw new Error('boom'); }
+  @Post('json') json(@Body() body: unknown) { return body; }
+}
+
+@Controller('connect')
+class TokenController {
+  @Post('token') token() { return { access_token: 'issued' }; }
+}
+
+const policies = { a: (b: import('nest-identity-cors').CorsPolicyBuilder) => b.withOrigins(A).allowCredentials(), fallback: (b: import('nest-identity-cors').CorsPolicyBuilder) => b.withOrigins(A) };
+
+describe('CORS headers on error responses (allowed origin)', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await createApp({ imports: [IdentityCorsModule.forRoot({ policies, globalPolicy: 'fallback' })], controllers: [ErrorsController] });
+  });
+  afterAll(() => app.close());
+
+  it.each([
+    ['/e/401', 401],
+    ['/e/404', 404],
+    ['/e/400/not-a-number', 400],
+    ['/e/500', 500],
+    ['/no/such/route', 404],
+  ])('%s answers %i with the CORS headers', async (path, status) => {
+    const res = await request(app.getHttpServer()).get(path).set('Origin', A);
+    expect(res.status).toBe(status);
+    expect(res.headers['access-control-allow-origin']).toBe(A);
+    expect(res.headers.vary).toContain('Origin');
+  });
+});
+
+describe('useIdentityCors(app): mounted before the body parser', () => {
+  @Module({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: [ErrorsController] })
+  class AppModule {}
+
+  async function start(early: boolean) {
+    const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+    if (early) useIdentityCors(app);
+    await app.init();
+    return app;
+  }
+  const malformed = (app: INestApplication) =>
+    request(app.getHttpServer()).post('/e/json').set('Origin', A).set('Content-Type', 'application/json').send('{"broken":');
+
+  it('without it, a malformed-JSON 400 from the body parser has no CORS headers', async () => {
+    const app = await start(false);
+    const res = await malformed(app);
+    expect(res.status).toBe(400);
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    await app.close();
+  });
+
+  it('with it, the 400 carries them, and the middleware runs once per request', async () => {
+    const app = await start(true);
+    const res = await malformed(app);
+    expect(res.status).toBe(400);
+    expect(res.headers['access-control-allow-origin']).toBe(A);
+    const ok = await request(app.getHttpServer()).post('/e/json').set('Origin', A).send({ fine: true });
+    expect(ok.body).toEqual({ fine: true });
+    expect(ok.headers.vary).toBe('Origin');
+    await app.close();
+  });
+});
+
+describe('coexistence with app.enableCors()', () => {
+  it('warns at startup, explaining the conflict', async () => {
+    const logger = new CaptureLogger();
+    @Module({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: [ErrorsController] })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
+    app.enableCors({ origin: [A] });
+    await app.init();
+    expect(logger.at('warn').join('\n')).toMatch(/app\.enableCors\(\).*is active beside IdentityCorsModule.*Remove enableCors\(\)/s);
+    await app.close();
+  });
+
+  it('does not warn without it', async () => {
+    const logger = new CaptureLogger();
+    @Module({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: [ErrorsController] })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
+    await app.init();
+    expect(logger.at('warn').join('\n')).not.toMatch(/enableCors/);
+    await app.close();
+  });
+});
+
+describe('a failing or slow policy service fails closed and the process keeps serving (RULES 10)', () => {
+  class FlakyService implements ICorsPolicyService {
+    mode: 'throw' | 'hang' | 'ok' = 'throw';
+    isOriginAllowed(origin: string): Promise<boolean> {
+      if (this.mode === 'throw') return Promise.reject(new Error('store is down'));
+      if (this.mode === 'hang') return new Promise(() => undefined);
+      return Promise.resolve(origin === A);
+    }
+  }
+  const flaky = new FlakyService();
+  let app: INestApplication;
+  let logger: CaptureLogger;
+
+  beforeAll(async () => {
+    logger = new CaptureLogger();
+    @Module({
+      imports: [IdentityCorsModule.forRoot({ policyTimeout: 100, corsPolicyService: { useValue: flaky } })],
+      controllers: [TokenController],
+    })
+    class AppModule {}
+    app = await NestFactory.create(AppModule, { logger, abortOnError: false });
+    await app.init();
+  });
+  afterAll(() => app.close());
+
+  it.each(['throw', 'hang'] as const)('when the service %ss: denied, logged, and the endpoint still answers', async (mode) => {
+    flaky.mode = mode;
+    const res = await request(app.getHttpServer()).post('/connect/token').set('Origin', A);
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ access_token: 'issued' });
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    const pre = await request(app.getHttpServer()).options('/connect/token').set('Origin', A).set('Access-Control-Request-Method', 'POST');
+    expect(pre.status).toBe(204);
+    expect(pre.headers['access-control-allow-origin']).toBeUndefined();
+    expect(logger.at('error').join('\n')).toMatch(mode === 'throw' ? /denied because policy 'IdentityServer' failed: store is down/ : /did not answer within 100 ms/);
+  });
+
+  it('recovers when the service answers again', async () => {
+    flaky.mode = 'ok';
+    const res = await request(app.getHttpServer()).post('/connect/token').set('Origin', A);
+    expect(res.headers['access-control-allow-origin']).toBe(A);
+  });
+});
