@@ -69,7 +69,7 @@ class OriginsConstraint implements ValidatorConstraintInterface {
     return Array.isArray(value) && OriginsConstraint.problems(value).length === 0;
   }
   defaultMessage(args: ValidationArguments): string {
-    return Array.isArray(args.value) ? OriginsConstraint.problems(args.value).join('; ') : '$property must be an array of origins';
+    return Array.isArray(args.value) ? OriginsConstraint.problems(args.value).join('\n') : '$property must be an array of origins';
   }
 }
 
@@ -91,7 +91,7 @@ class ClientsConstraint implements ValidatorConstraintInterface {
     return Array.isArray(value) && ClientsConstraint.problems(value).length === 0;
   }
   defaultMessage(args: ValidationArguments): string {
-    return Array.isArray(args.value) ? ClientsConstraint.problems(args.value).join('; ') : '$property must be an array of clients';
+    return Array.isArray(args.value) ? ClientsConstraint.problems(args.value).join('\n') : '$property must be an array of clients';
   }
 }
 
@@ -102,7 +102,7 @@ class CorsPathsConstraint implements ValidatorConstraintInterface {
   }
   defaultMessage(args: ValidationArguments): string {
     return Array.isArray(args.value)
-      ? args.value.map(corsPathProblem).filter(Boolean).join('; ')
+      ? args.value.map(corsPathProblem).filter(Boolean).join('\n')
       : "$property must be an array of paths such as ['/connect/token']";
   }
 }
@@ -141,11 +141,12 @@ function unknownKeys(value: object, known: string[], at: string): string[] {
     .map((key) => `${at}${key} is not an option: known options are ${known.join(', ')}`);
 }
 
+/** One line per problem: list constraints report each bad element on its own line. */
 function flatten(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((error) => [
-    ...Object.values(error.constraints ?? {}).map((message) =>
-      message.startsWith(error.property) ? `${prefix}${message}` : `${prefix}${error.property}: ${message}`,
-    ),
+    ...Object.values(error.constraints ?? {})
+      .flatMap((message) => message.split('\n'))
+      .map((message) => (message.startsWith(error.property) ? `${prefix}${message}` : `${prefix}${error.property}: ${message}`)),
     ...flatten(error.children ?? [], `${prefix}${error.property}.`),
   ]);
 }
@@ -179,11 +180,12 @@ export function resolveOptions(options: IdentityCorsModuleOptions | undefined): 
     }
   }
 
+  const known = Object.keys(raw.policies ?? {}).join(', ') || 'none';
   let defaultPolicy: CorsPolicy | undefined;
   if (typeof raw.defaultPolicy === 'string') {
     defaultPolicy = policies.get(raw.defaultPolicy);
     if (!defaultPolicy && !(raw.defaultPolicy in (raw.policies ?? {}))) {
-      problems.push(`defaultPolicy '${raw.defaultPolicy}' names no policy: define it in policies (known: ${[...policies.keys()].join(', ') || 'none'})`);
+      problems.push(`defaultPolicy '${raw.defaultPolicy}' names no policy: define it in policies (known: ${known})`);
     }
   } else if (raw.defaultPolicy !== undefined) {
     if (!isPolicyDefinition(raw.defaultPolicy)) problems.push('defaultPolicy must be a CorsPolicy, a builder callback, or the name of one of policies');
@@ -202,7 +204,7 @@ export function resolveOptions(options: IdentityCorsModuleOptions | undefined): 
     globalPolicy = {};
   } else if (typeof raw.globalPolicy === 'string') {
     if (!(raw.globalPolicy in (raw.policies ?? {}))) {
-      problems.push(`globalPolicy '${raw.globalPolicy}' names no policy: define it in policies (known: ${[...policies.keys()].join(', ') || 'none'})`);
+      problems.push(`globalPolicy '${raw.globalPolicy}' names no policy: define it in policies (known: ${known})`);
     }
     globalPolicy = { name: raw.globalPolicy };
   } else if (raw.globalPolicy !== undefined && raw.globalPolicy !== false) {
