@@ -1,4 +1,4 @@
-import { isOriginPattern, normalizeOrigin, NULL_ORIGIN, OriginPattern } from './origin.js';
+import { isOriginPattern, normalizeOrigin, NULL_ORIGIN, OriginPattern, parseRequestOrigin } from './origin.js';
 
 /** `*` in origins, methods or headers means "any", as in ASP.NET Core. */
 export const ANY = '*';
@@ -122,17 +122,17 @@ export class CorsPolicy {
   }
 
   /**
-   * Whether `origin` (a valid serialized origin) is allowed. `null` is allowed only when listed
-   * as `'null'` (RULES 2): neither `'*'` nor a predicate or pattern admits it.
+   * Whether `origin` is allowed. Anything that is not a serialized origin is refused before an
+   * any-origin rule, a pattern or a predicate sees it (RULES 3); `null` is allowed only when listed
+   * as `'null'` (RULES 2).
    */
   isOriginAllowed(origin: string): boolean | Promise<boolean> {
     if (origin === NULL_ORIGIN) return this.exactOrigins.has(NULL_ORIGIN);
+    // Listed origins are serialized already, so an exact hit needs no further validation.
+    if (this.customIsOriginAllowed === undefined && this.exactOrigins.has(origin)) return true;
+    if (parseRequestOrigin(origin) === undefined) return false;
     if (this.allowAnyOrigin) return true;
     if (this.customIsOriginAllowed) return this.customIsOriginAllowed(origin);
-    if (this.exactOrigins.has(origin)) return true;
-    for (const pattern of this.patterns) {
-      if (pattern.matches(origin)) return true;
-    }
-    return false;
+    return this.patterns.some((pattern) => pattern.matches(origin));
   }
 }

@@ -40,6 +40,7 @@ describe('origin matching never admits what is not listed (RULES 2)', () => {
       fc.property(adversarial, (origin) => {
         const expected = LISTED.includes(origin) || /^https:\/\/([a-z0-9-]+\.)+tenant\.example\.org$/.test(origin);
         expect(isAllowed(origin)).toBe(expected);
+        expect(policy.isOriginAllowed(origin)).toBe(expected); // unvalidated, straight to the policy
       }),
       { numRuns: 5000 },
     );
@@ -75,4 +76,15 @@ describe('origin matching never admits what is not listed (RULES 2)', () => {
       { numRuns: 200 },
     );
   });
+});
+
+describe('policies refuse unvalidated input given to isOriginAllowed directly', () => {
+  it.each(['https://evil.com/.tenant.example.org', 'https://evil.com?.tenant.example.org', 'https://evil.com#.tenant.example.org', 'https://a.tenant.example.org/', ' https://app.example.com'])(
+    '%j is refused by patterns, any-origin and predicates',
+    async (origin) => {
+      expect(policy.isOriginAllowed(origin)).toBe(false);
+      expect(new CorsPolicyBuilder().allowAnyOrigin().build().isOriginAllowed(origin)).toBe(false);
+      expect(await new CorsPolicyBuilder().setIsOriginAllowed(() => true).build().isOriginAllowed(origin)).toBe(false);
+    },
+  );
 });
