@@ -94,8 +94,8 @@ export class CorsPolicyBuilder {
   build(): CorsPolicy {
     return new CorsPolicy({
       origins: this.origins,
-      methods: this.methods.length > 0 ? this.methods : undefined,
-      headers: this.headers.length > 0 ? this.headers : undefined,
+      methods: this.methods,
+      headers: this.headers,
       exposedHeaders: this.exposedHeaders,
       supportsCredentials: this.supportsCredentials,
       preflightMaxAge: this.preflightMaxAge,

@@ -43,6 +43,12 @@ function tokens(kind: string, values: Iterable<string> | undefined): string[] {
   return result;
 }
 
+/** `['*']` when the list contains `*` (any), else the validated tokens. */
+function anyOrTokens(kind: string, values: Iterable<string> | undefined): string[] {
+  const list = Array.from(values ?? []);
+  return list.includes(ANY) ? [ANY] : tokens(kind, list);
+}
+
 /**
  * A CORS policy is plain data, as in ASP.NET Core: which origins, methods and headers are allowed,
  * which headers are exposed, whether credentials are supported, and how long a preflight may be cached.
@@ -81,8 +87,8 @@ export class CorsPolicy {
     this.origins = Object.freeze(origins);
     this.exactOrigins = exact;
     this.patterns = Object.freeze(patterns);
-    this.methods = Object.freeze(init.methods ? (Array.from(init.methods).includes(ANY) ? [ANY] : tokens('method', init.methods)) : []);
-    this.headers = Object.freeze(init.headers ? (Array.from(init.headers).includes(ANY) ? [ANY] : tokens('header name', init.headers)) : []);
+    this.methods = Object.freeze(anyOrTokens('method', init.methods));
+    this.headers = Object.freeze(anyOrTokens('header name', init.headers));
     this.exposedHeaders = Object.freeze(tokens('header name', init.exposedHeaders));
     this.supportsCredentials = init.supportsCredentials === true;
     if (init.preflightMaxAge !== undefined) {

@@ -49,61 +49,56 @@ export interface ResolvedCorsOptions {
 
 const DEFAULT_POLICY_TIMEOUT_MS = 5000;
 
-function listProblems(value: unknown[], problemOf: (item: unknown, index: number) => string[]): string[] {
-  return value.flatMap((item, index) => problemOf(item, index));
+/** An array option whose elements are checked one by one; every bad element is reported on its own line. */
+abstract class ListConstraint implements ValidatorConstraintInterface {
+  protected abstract readonly expected: string;
+  protected abstract problemsOf(item: unknown, index: number, seen: Set<unknown>): string[];
+
+  private problems(value: unknown[]): string[] {
+    const seen = new Set<unknown>();
+    return value.flatMap((item, index) => this.problemsOf(item, index, seen));
+  }
+  validate(value: unknown): boolean {
+    return Array.isArray(value) && this.problems(value).length === 0;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return Array.isArray(args.value) ? this.problems(args.value).join('\n') : `$property must be an array of ${this.expected}`;
+  }
 }
 
 @ValidatorConstraint({ name: 'origins' })
-class OriginsConstraint implements ValidatorConstraintInterface {
-  static problems(value: unknown[]): string[] {
-    return listProblems(value, (origin, index) => {
-      try {
-        normalizeOrigin(origin);
-        return [];
-      } catch (error) {
-        return [`[${index}] ${(error as Error).message}`];
-      }
-    });
-  }
-  validate(value: unknown): boolean {
-    return Array.isArray(value) && OriginsConstraint.problems(value).length === 0;
-  }
-  defaultMessage(args: ValidationArguments): string {
-    return Array.isArray(args.value) ? OriginsConstraint.problems(args.value).join('\n') : '$property must be an array of origins';
+class OriginsConstraint extends ListConstraint {
+  protected readonly expected = "origins such as ['https://app.example.com']";
+  protected problemsOf(origin: unknown, index: number): string[] {
+    try {
+      normalizeOrigin(origin);
+      return [];
+    } catch (error) {
+      return [`[${index}] ${(error as Error).message}`];
+    }
   }
 }
 
 @ValidatorConstraint({ name: 'clients' })
-class ClientsConstraint implements ValidatorConstraintInterface {
-  static problems(value: unknown[]): string[] {
-    const seen = new Set<string>();
-    return listProblems(value, (client, index) => {
-      const problems = clientProblems(client, `clients[${index}]`);
-      const id = (client as Partial<CorsClient> | null)?.clientId;
-      if (typeof id === 'string') {
-        if (seen.has(id)) problems.push(`client '${id}' is configured twice: client ids must be unique`);
-        seen.add(id);
-      }
-      return problems;
-    });
-  }
-  validate(value: unknown): boolean {
-    return Array.isArray(value) && ClientsConstraint.problems(value).length === 0;
-  }
-  defaultMessage(args: ValidationArguments): string {
-    return Array.isArray(args.value) ? ClientsConstraint.problems(args.value).join('\n') : '$property must be an array of clients';
+class ClientsConstraint extends ListConstraint {
+  protected readonly expected = 'clients { clientId, allowedCorsOrigins, enabled? }';
+  protected problemsOf(client: unknown, index: number, seen: Set<unknown>): string[] {
+    const problems = clientProblems(client, `clients[${index}]`);
+    const id = (client as Partial<CorsClient> | null)?.clientId;
+    if (typeof id === 'string') {
+      if (seen.has(id)) problems.push(`client '${id}' is configured twice: client ids must be unique`);
+      seen.add(id);
+    }
+    return problems;
   }
 }
 
 @ValidatorConstraint({ name: 'corsPaths' })
-class CorsPathsConstraint implements ValidatorConstraintInterface {
-  validate(value: unknown): boolean {
-    return Array.isArray(value) && value.every((path) => corsPathProblem(path) === undefined);
-  }
-  defaultMessage(args: ValidationArguments): string {
-    return Array.isArray(args.value)
-      ? args.value.map(corsPathProblem).filter(Boolean).join('\n')
-      : "$property must be an array of paths such as ['/connect/token']";
+class CorsPathsConstraint extends ListConstraint {
+  protected readonly expected = "paths such as ['/connect/token']";
+  protected problemsOf(path: unknown): string[] {
+    const problem = corsPathProblem(path);
+    return problem ? [problem] : [];
   }
 }
 
