@@ -20,6 +20,7 @@ export default {
   moduleNameMapper: {
     '^nest-identity-cors$': '<rootDir>/lib/index.ts',
     '^nest-identity-cors/typeorm$': '<rootDir>/lib/store/typeorm/index.ts',
+    '^nest-identity-cors/redis$': '<rootDir>/lib/cache/redis/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/test/**/*.spec.ts'],

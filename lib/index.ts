@@ -36,3 +36,8 @@ export { IdentityCorsOptionsError, type ResolvedCorsOptions } from './nest/ident
 export { EnableCors, DisableCors, CORS_METADATA, type CorsMetadata } from './nest/cors.decorator.js';
 export { CorsMiddleware } from './nest/cors.middleware.js';
 export { useIdentityCors } from './nest/use-identity-cors.js';
+
+// Decision cache and invalidation (database store: 'nest-identity-cors/typeorm'; Redis bus: 'nest-identity-cors/redis')
+export { CachingCorsPolicyService, CorsCacheUnavailableError, DEFAULT_CORS_CACHE_MAX, DEFAULT_CORS_CACHE_TTL, type CachingCorsPolicyServiceOptions } from './cache/caching-cors-policy.service.js';
+export { ICorsInvalidationBus, type CorsInvalidation } from './cache/cors-invalidation-bus.interface.js';
+export { InProcessCorsInvalidationBus, defaultCorsInvalidationBus } from './cache/in-process-invalidation.bus.js';

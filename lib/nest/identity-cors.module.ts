@@ -1,4 +1,4 @@
-import { Inject, Logger, Module, type MiddlewareConsumer, type NestModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { type DynamicModule, Inject, Logger, Module, type MiddlewareConsumer, type NestModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
 import { IdentityCorsPolicyProvider } from '../identity/identity-cors-policy.provider.js';
@@ -7,7 +7,7 @@ import { DefaultCorsPolicyProvider } from '../providers/default-cors-policy.prov
 import { CorsMiddleware } from './cors.middleware.js';
 import { CorsRouteTable, stampControllers } from './cors-route-table.js';
 import { CORS_MODULE_OVERRIDES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
-import { ConfigurableModuleClass, type CorsModuleOverrides } from './identity-cors.module-definition.js';
+import { ConfigurableModuleClass, type CorsModuleOverrides, type IdentityCorsModuleExtras, type OPTIONS_TYPE } from './identity-cors.module-definition.js';
 import { IdentityCorsOptionsError, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
 
 interface ExpressLike {
@@ -35,6 +35,11 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
     @Inject(CORS_MODULE_OVERRIDES) private readonly overrides: CorsModuleOverrides,
   ) {
     super();
+  }
+
+  /** `forRoot(options, extras)` is `forRoot({ ...options, ...extras })`: extras may be given beside the options or among them. */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}, extras: IdentityCorsModuleExtras = {}): DynamicModule {
+    return super.forRoot({ ...options, ...extras });
   }
 
   /** Runs before Nest registers routes: stamp controller methods, then mount the middleware (unless mounted early). */
