@@ -9,7 +9,7 @@ export async function requireRedis(): Promise<string> {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new Error(`REDIS_URL is set (${url}) but Redis cannot be used: ${(error as Error).message}. Start Redis or unset REDIS_URL.`, { cause: error });
+    throw new Error(`REDIS_URL is set (${url}) but Redis cannot be used: ${(error as Error).message.replace(/\.$/, '')}. Start Redis or unset REDIS_URL.`, { cause: error });
   } finally {
     client.disconnect();
   }
