@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
+import { Controller, Global, Module, Post, type INestApplication } from '@nestjs/common';
+import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { InProcessCorsInvalidationBus, type ICorsInvalidationBus } from 'nest-identity-cors';
+import { CachingCorsPolicyService, ICorsInvalidationBus, IdentityCorsModule, InProcessCorsInvalidationBus } from 'nest-identity-cors';
 import { RedisCorsInvalidationBus } from 'nest-identity-cors/redis';
+import { CORS_TYPEORM_ENTITIES, TypeOrmClientStore, TypeOrmCorsPolicyService } from 'nest-identity-cors/typeorm';
+import { createApp } from '../support/app.js';
 import { TestDatabase } from '../support/databases.js';
 import { eventually, requireRedis } from '../support/redis.js';
 import { admin, startInstance, tokenAcao } from '../support/store-app.js';
@@ -82,5 +85,50 @@ describe.each(modes)('two app instances on %s', (_name, real) => {
     const res = await admin(cluster.a).post('/admin/clients/spa/origins').send({ origin: 'https://evil.example/path' });
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/'https:\/\/evil\.example\/path' is a URL, not an origin: use 'https:\/\/evil\.example'/);
+  });
+});
+
+describe("wired as README's Caching and scale-out section shows", () => {
+  const busFactory = () => (process.env.REDIS_URL ? new RedisCorsInvalidationBus(process.env.REDIS_URL, { channel: `cors-test-${randomBytes(6).toString('hex')}` }) : new InProcessCorsInvalidationBus());
+
+  @Global()
+  @Module({ providers: [{ provide: ICorsInvalidationBus, useFactory: busFactory }], exports: [ICorsInvalidationBus] })
+  class CorsBusModule {}
+
+  @Controller('connect')
+  class TokenController {
+    @Post('token') token() { return { access_token: 't' }; }
+  }
+
+  @Module({
+    imports: [
+      CorsBusModule,
+      TypeOrmModule.forRoot({ type: 'sqljs', entities: [...CORS_TYPEORM_ENTITIES], synchronize: true }),
+      IdentityCorsModule.forRoot({}, {
+        corsPolicyService: {
+          useFactory: (ds: DataSource, bus: ICorsInvalidationBus) => new CachingCorsPolicyService(new TypeOrmCorsPolicyService(ds), { bus }),
+          inject: [getDataSourceToken(), ICorsInvalidationBus],
+        },
+      }),
+    ],
+    controllers: [TokenController],
+    providers: [
+      { provide: TypeOrmClientStore, useFactory: (ds: DataSource, bus: ICorsInvalidationBus) => new TypeOrmClientStore(ds, { bus }), inject: [getDataSourceToken(), ICorsInvalidationBus] },
+    ],
+  })
+  class AppModule {}
+
+  it('the store and the cache share the bus: a write is honoured by the next request, and close() ends the bus', async () => {
+    const app = await createApp({ imports: [AppModule] });
+    const bus = app.get<ICorsInvalidationBus>(ICorsInvalidationBus);
+    if (bus instanceof RedisCorsInvalidationBus) await bus.ready();
+    const store = app.get(TypeOrmClientStore);
+    await store.upsert({ clientId: 'spa', allowedCorsOrigins: [SPA] });
+    expect(await tokenAcao(app, SPA)).toBe(SPA);
+    expect(await tokenAcao(app, NEW)).toBeUndefined();
+    await store.addOrigin('spa', NEW);
+    expect(await tokenAcao(app, NEW)).toBe(NEW);
+    await app.close();
+    expect(bus.connected).toBe(bus instanceof InProcessCorsInvalidationBus);
   });
 });
