@@ -73,6 +73,14 @@ describe.each(BACKENDS)('TypeORM client store on %s', (backend) => {
       expect((await store.findClientById('spa'))?.allowedCorsOrigins).toEqual([SPA]);
     });
 
+    it('concurrent writes, to many clients and to one, all land', async () => {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => store.upsert({ clientId: `c${i}`, allowedCorsOrigins: [`https://c${i}.example`] })));
+      await store.upsert({ clientId: 'one', allowedCorsOrigins: [] });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => store.addOrigin('one', `https://o${i}.example`)));
+      expect((await store.findClientById('one'))?.allowedCorsOrigins).toHaveLength(10);
+      expect(await ds.getRepository(CorsClientEntity).count()).toBe(11);
+    });
+
     it('publishes exactly the origins whose answer changed', async () => {
       const published: unknown[] = [];
       bus.subscribe((change) => published.push(change));

@@ -111,10 +111,12 @@ export class TypeOrmClientStore {
    * concurrent writes to one client see each other), then publishes the origins whose answer changed.
    */
   private async write(clientId: string, change: (manager: EntityManager, row: CorsClientEntity | null) => Promise<{ before: Allowed; after: Allowed }>): Promise<void> {
-    const { before, after } = await this.dataSource.transaction(async (manager) => {
-      const row = await manager.findOne(CorsClientEntity, { where: { clientId }, ...(supportsRowLocks(this.dataSource) ? { lock: { mode: 'pessimistic_write' } } : {}) });
-      return change(manager, row);
-    });
+    const { before, after } = await oneAtATime(this.dataSource, () =>
+      this.dataSource.transaction(async (manager) => {
+        const row = await manager.findOne(CorsClientEntity, { where: { clientId }, ...(supportsRowLocks(this.dataSource) ? { lock: { mode: 'pessimistic_write' } } : {}) });
+        return change(manager, row);
+      }),
+    );
     const changed = [...new Set([...before, ...after])].filter((origin) => before.has(origin) !== after.has(origin));
     if (changed.length > 0) await this.publish({ origins: changed }, clientId);
   }
@@ -161,6 +163,17 @@ function checkedOrigin(clientId: string, origin: string): string {
   } catch (error) {
     throw new InvalidOriginError(origin, `client '${clientId}': ${(error as Error).message}`);
   }
+}
+
+// SQLite drivers run every query on one connection, where transactions cannot overlap: such a DataSource's writes are queued.
+const SINGLE_CONNECTION_DRIVERS = ['sqljs', 'sqlite', 'better-sqlite3', 'capacitor', 'cordova', 'expo', 'nativescript', 'react-native'];
+const writeQueues = new WeakMap<DataSource, Promise<unknown>>();
+
+function oneAtATime<T>(dataSource: DataSource, work: () => Promise<T>): Promise<T> {
+  if (!SINGLE_CONNECTION_DRIVERS.includes(dataSource.options.type)) return work();
+  const next = (writeQueues.get(dataSource) ?? Promise.resolve()).then(work, work);
+  writeQueues.set(dataSource, next.catch(() => undefined));
+  return next;
 }
 
 function supportsRowLocks(dataSource: DataSource): boolean {
