@@ -62,6 +62,7 @@ describe.each(BACKENDS)('TypeORM client store on %s', (backend) => {
       await store.upsert({ clientId: 'spa', allowedCorsOrigins: [SPA] });
       await expect(store.addOrigin('spa', 'spa.example')).rejects.toThrow(/client 'spa': 'spa\.example' is not an origin/);
       await expect(store.addOrigin('ghost', SPA)).rejects.toThrow(/client 'ghost' does not exist: create it with upsert/);
+      await expect(store.upsert({ clientId: 'x'.repeat(201), allowedCorsOrigins: [] })).rejects.toThrow(/is 201 characters long: the cors_clients\.clientId column holds at most 200/);
       await expect(store.setEnabled('spa', 'yes' as unknown as boolean)).rejects.toThrow(/client 'spa': enabled must be true or false \(got "yes"\)/);
     });
 

@@ -1,12 +1,15 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryGeneratedColumn, Unique, type Relation } from 'typeorm';
 
+/** Length of the clientId column. */
+export const MAX_CLIENT_ID_LENGTH = 200;
+
 /** A client registration's CORS part: the client and whether it is enabled. */
 @Entity({ name: 'cors_clients' })
 export class CorsClientEntity {
   @PrimaryGeneratedColumn()
   id!: number;
 
-  @Column({ type: 'varchar', length: 200, unique: true })
+  @Column({ type: 'varchar', length: MAX_CLIENT_ID_LENGTH, unique: true })
   clientId!: string;
 
   @Column({ type: 'boolean', default: true })

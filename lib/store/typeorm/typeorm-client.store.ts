@@ -3,7 +3,7 @@ import type { CorsInvalidation, ICorsInvalidationBus } from '../../cache/cors-in
 import { defaultCorsInvalidationBus } from '../../cache/in-process-invalidation.bus.js';
 import { InvalidOriginError, normalizeOrigin } from '../../core/origin.js';
 import { type CorsClient, normalizeClient } from '../../identity/cors-client.interface.js';
-import { CorsClientEntity, CorsClientOriginEntity } from './cors-client.entity.js';
+import { CorsClientEntity, CorsClientOriginEntity, MAX_CLIENT_ID_LENGTH } from './cors-client.entity.js';
 
 export interface TypeOrmClientStoreOptions {
   /** Where writes announce the origins whose answer changed. Default: the process-wide in-process bus. */
@@ -37,6 +37,9 @@ export class TypeOrmClientStore {
   /** Adds the client or replaces its `enabled` flag and origins; throws InvalidOriginError naming every bad origin. */
   async upsert(client: CorsClient): Promise<void> {
     const next = normalizeClient(client);
+    if (next.clientId.length > MAX_CLIENT_ID_LENGTH) {
+      throw new TypeError(`clientId '${next.clientId.slice(0, 40)}…' is ${next.clientId.length} characters long: the cors_clients.clientId column holds at most ${MAX_CLIENT_ID_LENGTH}`);
+    }
     await this.write(next.clientId, async (manager, row) => {
       const target = row ?? (await manager.save(manager.create(CorsClientEntity, { clientId: next.clientId, enabled: next.enabled })));
       if (row && row.enabled !== next.enabled) await manager.update(CorsClientEntity, row.id, { enabled: next.enabled });
