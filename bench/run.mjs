@@ -167,7 +167,7 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 const med = (config, name, key) => median(samples[config][name].map((s) => s[key]));
-const ratio = (config, base, name) => (samples[base] && samples[config] ? med(config, name, 'rps') / med(base, name, 'rps') : undefined);
+const ratio = (config, base, name) => (samples[base]?.[name] && samples[config]?.[name] ? med(config, name, 'rps') / med(base, name, 'rps') : undefined);
 const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
 
 const lines = [];
