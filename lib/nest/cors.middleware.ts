@@ -117,8 +117,11 @@ export class CorsMiddleware implements NestMiddleware {
 
   private respond(result: CorsResult, res: Response, preflight: boolean): boolean {
     this.cors.applyResult(result, res);
-    keepVary(res, stateOf(res), varyFields(result));
-    if (!preflight) return false;
+    if (!preflight) {
+      keepVary(res, stateOf(res), varyFields(result));
+      return false;
+    }
+    // Answered and ended right here: nothing can replace Vary afterwards, so no write hook is needed.
     res.statusCode = 204;
     res.setHeader('Content-Length', '0');
     res.end();
