@@ -1,12 +1,15 @@
 // How many database queries 100 concurrent decisions for one uncached origin cause through the cache
 // (goal: 1). `node bench/cache-misses.mjs` after `npm run build`; SQLite (sql.js) unless DATABASE_URL is set.
 // Prints a Markdown paragraph.
+import { Logger } from '@nestjs/common';
 import { CachingCorsPolicyService } from '../dist/index.js';
 import { CORS_TYPEORM_ENTITIES, TypeOrmClientStore, TypeOrmCorsPolicyService } from '../dist/store/typeorm/index.js';
 import { DataSource } from 'typeorm';
 import { ALLOWED_ORIGIN, CLIENT_ORIGINS, DENIED_ORIGIN } from './fixtures.mjs';
 
 const CONCURRENT = 100;
+// The services log their debug lines through Nest's Logger, which writes to stdout: this script's output is Markdown.
+Logger.overrideLogger(['error', 'warn']);
 
 /** A TypeORM logger that counts the queries it is told about. */
 const counter = {
