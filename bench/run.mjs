@@ -22,6 +22,7 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 16);
 const ONLY = (env.BENCH_ONLY ?? Object.keys(CONFIGS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const SCENARIO_NAMES = (env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const MOUNT = env.BENCH_MOUNT ?? 'early';
+if (!['early', 'module', 'server'].includes(MOUNT)) throw new Error(`BENCH_MOUNT: '${MOUNT}' is not one of early, module, server`);
 const READY_TIMEOUT_MS = 180_000;
 
 for (const c of ONLY) if (!CONFIGS[c]) throw new Error(`BENCH_ONLY: unknown configuration '${c}' (use ${Object.keys(CONFIGS).join(', ')})`);
@@ -175,7 +176,7 @@ const date = new Date().toISOString();
 lines.push(`# nest-identity-cors benchmark, ${date}`);
 lines.push('');
 lines.push(
-  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}. ${ROUNDS} rounds (fresh server processes per round; per scenario the configurations back to back, ${WARMUP} s warmup + ${DURATION} s measured each), ${CONNECTIONS} connections, autocannon in a separate process on loopback. Library mounted with ${MOUNT === 'early' ? '`useIdentityCors(app)` (before body parsers)' : 'the module alone (after body parsers)'}. Medians over rounds; ratios are of medians, same run.`,
+  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}. ${ROUNDS} rounds (fresh server processes per round; per scenario the configurations back to back, ${WARMUP} s warmup + ${DURATION} s measured each), ${CONNECTIONS} connections, autocannon in a separate process on loopback. Library mounted with ${{ early: '`useIdentityCors(app)` (before body parsers)', module: 'the module alone (after body parsers)', server: '`useIdentityCors(app, { preflightBeforeExpress: true })` (preflights answered before Express)' }[MOUNT]}. Medians over rounds; ratios are of medians, same run.`,
 );
 lines.push('');
 lines.push('| config | scenario | req/s | p99 ms | × (b) enableCors | × (a) no CORS | status |');

@@ -8,7 +8,8 @@ import { ALLOWED_ORIGIN, CLIENT_ORIGINS, HOST_ORIGINS, LARGE_CLIENT_COUNT, large
 
 const config = process.argv[2];
 const port = Number(process.argv[3] ?? 0);
-const mount = process.env.BENCH_MOUNT ?? 'early'; // 'early' = useIdentityCors(app); 'module' = the module's own mount
+// 'early' = useIdentityCors(app); 'module' = the module's own mount; 'server' = useIdentityCors(app, { preflightBeforeExpress: true })
+const mount = process.env.BENCH_MOUNT ?? 'early';
 
 class PingController {
   ping() {
@@ -77,7 +78,7 @@ try {
   Module({ imports, controllers: [PingController] })(AppModule);
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
   before?.(app);
-  if (['c', 'd', 'e', 'f'].includes(config) && mount === 'early') (await lib()).useIdentityCors(app);
+  if (['c', 'd', 'e', 'f'].includes(config) && mount !== 'module') (await lib()).useIdentityCors(app, { preflightBeforeExpress: mount === 'server' });
   await app.listen(port, '127.0.0.1');
   const heapUsed = process.memoryUsage().heapUsed;
   process.stdout.write(`${JSON.stringify({ ready: true, port: app.getHttpServer().address().port, heapUsed })}\n`);

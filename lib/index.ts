@@ -35,4 +35,4 @@ export type { IdentityCorsModuleOptions, IdentityCorsOptions, ProviderOverride }
 export { IdentityCorsOptionsError, type ResolvedCorsOptions } from './nest/identity-cors-options.validation.js';
 export { EnableCors, DisableCors, CORS_METADATA, type CorsMetadata } from './nest/cors.decorator.js';
 export { CorsMiddleware } from './nest/cors.middleware.js';
-export { useIdentityCors } from './nest/use-identity-cors.js';
+export { useIdentityCors, type UseIdentityCorsOptions } from './nest/use-identity-cors.js';
