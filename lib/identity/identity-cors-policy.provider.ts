@@ -9,7 +9,8 @@ import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 import type { CorsPathSet } from './cors-paths.js';
 import { requestPath } from '../core/request-path.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
-import { getPolicyWrapsResolvePolicy, resolvePolicy } from '../providers/resolve-policy.js';
+import { resolvePolicy } from '../providers/resolve-policy.js';
+import { callPreferringSync, declareSyncTwin } from '../core/sync-twin.js';
 
 /** Headers browsers' OIDC clients read from identity responses. */
 export const IDENTITY_EXPOSED_HEADERS: readonly string[] = ['WWW-Authenticate', 'DPoP-Nonce'];
@@ -74,7 +75,7 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
       this.logger.debug(`Origin ${origin} is the server's own origin; no CORS needed for ${path}`);
       return undefined;
     }
-    const allowed = this.policyService.isOriginAllowed(origin);
+    const allowed = callPreferringSync<MaybePromise<boolean>>(this.policyService, 'isOriginAllowed', origin);
     if (!isPromiseLike(allowed)) return this.policyFor(origin, path, allowed);
     return allowed.then((isAllowed) => this.policyFor(origin, path, isAllowed));
   }
@@ -101,7 +102,7 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
   }
 }
 
-getPolicyWrapsResolvePolicy(IdentityCorsPolicyProvider.prototype.getPolicy);
+declareSyncTwin(IdentityCorsPolicyProvider.prototype.getPolicy, 'resolvePolicy');
 
 /** Express sets `protocol` (honouring `trust proxy`); a bare Node request is judged by its socket. */
 function protocolOf(request: IncomingMessage): string {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CorsPolicy } from '../core/cors-policy.js';
 import type { ICorsPolicyProvider } from './cors-policy-provider.interface.js';
-import { getPolicyWrapsResolvePolicy } from './resolve-policy.js';
+import { declareSyncTwin } from '../core/sync-twin.js';
 
 /** Serves the named policies and the default policy given in module options. */
 export class DefaultCorsPolicyProvider implements ICorsPolicyProvider {
@@ -24,4 +24,4 @@ export class DefaultCorsPolicyProvider implements ICorsPolicyProvider {
     return policyName === undefined ? this.defaultPolicy !== undefined : this.policies.has(policyName);
   }
 }
-getPolicyWrapsResolvePolicy(DefaultCorsPolicyProvider.prototype.getPolicy);
+declareSyncTwin(DefaultCorsPolicyProvider.prototype.getPolicy, 'resolvePolicy');
