@@ -3,7 +3,7 @@ import { Controller, Get, Module, Res, type INestApplication } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import type { Response } from 'express';
 import request from 'supertest';
-import { CorsPolicy, DefaultCorsPolicyProvider, EnableCors, IdentityCorsModule, useIdentityCors } from 'nest-identity-cors';
+import { CorsPolicy, DefaultCorsPolicyProvider, EnableCors, IdentityCorsModule, InMemoryCorsPolicyService, useIdentityCors } from 'nest-identity-cors';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 // The middleware answers synchronously while every step is synchronous, and starts the Promise and the
@@ -125,5 +125,32 @@ describe('a host provider that extends the built-in one is asked through its get
     expect((await request(app.getHttpServer()).get('/h/plain').set('Origin', A)).headers['access-control-allow-origin']).toBeUndefined();
     expect((await request(app.getHttpServer()).get('/h/plain').set('Origin', B)).headers['access-control-allow-origin']).toBe(B);
     expect(provider.asked).toEqual(['listed', 'listed']);
+  });
+});
+
+describe('a built-in ICorsPolicyService whose isOriginAllowed is replaced (as a spy does) is asked through it', () => {
+  const service = new InMemoryCorsPolicyService([{ clientId: 'spa', allowedCorsOrigins: [A] }]);
+  const asked: string[] = [];
+  service.isOriginAllowed = async (origin: string) => {
+    asked.push(origin);
+    return origin === B;
+  };
+  let app: INestApplication;
+  beforeAll(async () => {
+    @Controller('connect')
+    class UserInfoController {
+      @Get('userinfo') userinfo() { return { sub: '1' }; }
+    }
+    @Module({ imports: [IdentityCorsModule.forRoot({ corsPolicyService: { useValue: service } })], controllers: [UserInfoController] })
+    class AppModule {}
+    app = await NestFactory.create(AppModule, { logger: false });
+    await app.init();
+  });
+  afterAll(() => app.close());
+
+  it('uses the replacement, not the built-in synchronous decision', async () => {
+    expect((await request(app.getHttpServer()).get('/connect/userinfo').set('Origin', A)).headers['access-control-allow-origin']).toBeUndefined();
+    expect((await request(app.getHttpServer()).get('/connect/userinfo').set('Origin', B)).headers['access-control-allow-origin']).toBe(B);
+    expect(asked).toEqual([A, B]);
   });
 });
