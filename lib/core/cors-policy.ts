@@ -1,4 +1,4 @@
-import { isOriginPattern, normalizeOrigin, NULL_ORIGIN, OriginPattern, parseRequestOrigin } from './origin.js';
+import { isOriginPattern, normalizeOrigin, NULL_ORIGIN, OriginPattern, OriginPatternSet, parseRequestOrigin } from './origin.js';
 
 /** `*` in origins, methods or headers means "any", as in ASP.NET Core. */
 export const ANY = '*';
@@ -64,29 +64,33 @@ export class CorsPolicy {
   readonly preflightMaxAge?: number;
 
   private readonly exactOrigins: ReadonlySet<string>;
-  private readonly patterns: readonly OriginPattern[];
+  private readonly patterns: OriginPatternSet;
   private readonly customIsOriginAllowed?: IsOriginAllowed;
+  // Read on every request: computed once here rather than by scanning the lists each time.
+  private readonly anyOrigin: boolean;
+  private readonly anyMethod: boolean;
+  private readonly anyHeader: boolean;
 
   constructor(init: CorsPolicyInit = {}) {
-    const origins: string[] = [];
+    const origins = new Set<string>();
     const exact = new Set<string>();
     const patterns: OriginPattern[] = [];
     for (const value of init.origins ?? []) {
       if (value === ANY) {
-        if (!origins.includes(ANY)) origins.push(ANY);
+        origins.add(ANY);
       } else if (isOriginPattern(value)) {
         const pattern = OriginPattern.parse(value);
-        if (!origins.includes(pattern.pattern)) origins.push(pattern.pattern);
+        origins.add(pattern.pattern);
         patterns.push(pattern);
       } else {
         const origin = normalizeOrigin(value);
-        if (!exact.has(origin)) origins.push(origin);
+        origins.add(origin);
         exact.add(origin);
       }
     }
-    this.origins = Object.freeze(origins);
+    this.origins = Object.freeze([...origins]);
     this.exactOrigins = exact;
-    this.patterns = Object.freeze(patterns);
+    this.patterns = new OriginPatternSet(patterns);
     this.methods = Object.freeze(anyOrTokens('method', init.methods));
     this.headers = Object.freeze(anyOrTokens('header name', init.headers));
     this.exposedHeaders = Object.freeze(tokens('header name', init.exposedHeaders));
@@ -102,6 +106,9 @@ export class CorsPolicy {
       throw new CorsPolicyError('isOriginAllowed must be a function (origin) => boolean | Promise<boolean>');
     }
     this.customIsOriginAllowed = init.isOriginAllowed;
+    this.anyOrigin = origins.has(ANY);
+    this.anyMethod = this.methods.includes(ANY);
+    this.anyHeader = this.headers.includes(ANY);
     if (this.allowAnyOrigin && this.supportsCredentials) {
       throw new CorsPolicyError(
         'A policy cannot allow any origin and credentials at once (the CORS protocol forbids it, and reflecting every origin with credentials would let any site act as the user): list the origins instead of allowAnyOrigin(), or call disallowCredentials().',
@@ -111,15 +118,15 @@ export class CorsPolicy {
   }
 
   get allowAnyOrigin(): boolean {
-    return this.origins.includes(ANY);
+    return this.anyOrigin;
   }
 
   get allowAnyMethod(): boolean {
-    return this.methods.includes(ANY);
+    return this.anyMethod;
   }
 
   get allowAnyHeader(): boolean {
-    return this.headers.includes(ANY);
+    return this.anyHeader;
   }
 
   /** True when origins are decided by the listed origins and patterns, not a custom predicate. */
@@ -139,6 +146,6 @@ export class CorsPolicy {
     if (parseRequestOrigin(origin) === undefined) return false;
     if (this.allowAnyOrigin) return true;
     if (this.customIsOriginAllowed) return this.customIsOriginAllowed(origin);
-    return this.patterns.some((pattern) => pattern.matches(origin));
+    return this.patterns.matches(origin);
   }
 }

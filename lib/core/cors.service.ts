@@ -92,6 +92,14 @@ export function deniedResult(isPreflight: boolean): CorsResult {
  */
 export class CorsService {
   async evaluatePolicy(request: CorsRequest, policy: CorsPolicy): Promise<CorsResult> {
+    return this.evaluate(request, policy);
+  }
+
+  /**
+   * evaluatePolicy without the Promise when the policy decides synchronously (listed origins and
+   * patterns, or a sync predicate), so the middleware's hot path allocates none.
+   */
+  evaluate(request: CorsRequest, policy: CorsPolicy): CorsResult | Promise<CorsResult> {
     const preflight = isPreflightRequest(request);
     const origin = parseRequestOrigin(request.headers[CorsHeaders.origin]);
     if (origin === undefined) return deniedResult(preflight);
@@ -106,37 +114,9 @@ export class CorsService {
       requestHeaders = parsedHeaders;
     }
 
-    if (!(await policy.isOriginAllowed(origin))) return deniedResult(preflight);
-
-    const anyOrigin = policy.allowAnyOrigin;
-    const result: CorsResult = {
-      isPreflightRequest: preflight,
-      isOriginAllowed: true,
-      allowedOrigin: anyOrigin && !policy.supportsCredentials ? ANY : origin,
-      supportsCredentials: policy.supportsCredentials,
-      allowedMethods: [],
-      allowedHeaders: [],
-      allowedExposedHeaders: [...policy.exposedHeaders],
-      preflightMaxAge: policy.preflightMaxAge,
-      varyByOrigin: policyVariesByOrigin(policy),
-      varyByRequestMethod: false,
-      varyByRequestHeaders: false,
-    };
-    if (preflight) {
-      if (policy.allowAnyMethod) {
-        result.allowedMethods = [requestMethod!];
-        result.varyByRequestMethod = true;
-      } else {
-        result.allowedMethods = [...policy.methods];
-      }
-      if (policy.allowAnyHeader) {
-        result.allowedHeaders = requestHeaders;
-        result.varyByRequestHeaders = true;
-      } else {
-        result.allowedHeaders = [...policy.headers];
-      }
-    }
-    return result;
+    const allowed = policy.isOriginAllowed(origin);
+    if (typeof allowed === 'boolean') return allowedResult(policy, origin, allowed, preflight, requestMethod, requestHeaders);
+    return Promise.resolve(allowed).then((isAllowed) => allowedResult(policy, origin, isAllowed, preflight, requestMethod, requestHeaders));
   }
 
   /** Writes the headers a result calls for; a denial writes only `Vary`. */
@@ -156,6 +136,46 @@ export class CorsService {
   }
 }
 
+function allowedResult(
+  policy: CorsPolicy,
+  origin: string,
+  allowed: boolean,
+  preflight: boolean,
+  requestMethod: string | undefined,
+  requestHeaders: string[],
+): CorsResult {
+  if (!allowed) return deniedResult(preflight);
+  const anyOrigin = policy.allowAnyOrigin;
+  const result: CorsResult = {
+    isPreflightRequest: preflight,
+    isOriginAllowed: true,
+    allowedOrigin: anyOrigin && !policy.supportsCredentials ? ANY : origin,
+    supportsCredentials: policy.supportsCredentials,
+    allowedMethods: [],
+    allowedHeaders: [],
+    allowedExposedHeaders: [...policy.exposedHeaders],
+    preflightMaxAge: policy.preflightMaxAge,
+    varyByOrigin: policyVariesByOrigin(policy),
+    varyByRequestMethod: false,
+    varyByRequestHeaders: false,
+  };
+  if (preflight) {
+    if (policy.allowAnyMethod) {
+      result.allowedMethods = [requestMethod!];
+      result.varyByRequestMethod = true;
+    } else {
+      result.allowedMethods = [...policy.methods];
+    }
+    if (policy.allowAnyHeader) {
+      result.allowedHeaders = requestHeaders;
+      result.varyByRequestHeaders = true;
+    } else {
+      result.allowedHeaders = [...policy.headers];
+    }
+  }
+  return result;
+}
+
 /** The request headers a result depends on (RULES 8). */
 export function varyFields(result: CorsResult): string[] {
   const fields: string[] = [];
@@ -169,7 +189,12 @@ export function varyFields(result: CorsResult): string[] {
 export function appendVary(response: CorsResponse, fields: readonly string[]): void {
   if (fields.length === 0) return;
   const current = response.getHeader(CorsHeaders.vary);
-  const existing = (Array.isArray(current) ? current.join(',') : current === undefined ? '' : String(current))
+  // The usual case: nothing there yet.
+  if (current === undefined || current === '') {
+    response.setHeader(CorsHeaders.vary, fields.length === 1 ? fields[0] : fields.join(', '));
+    return;
+  }
+  const existing = (Array.isArray(current) ? current.join(',') : String(current))
     .split(',')
     .map((field) => field.trim())
     .filter((field) => field !== '');

@@ -3,6 +3,7 @@
  * lower-case scheme and host, IDN hosts as punycode, default port dropped.
  * Framework-free: used by the policy core, the identity services and option validation.
  */
+import { LRUCache } from 'lru-cache';
 
 /** Longest `Origin` header value considered at all (a DNS name is at most 253 characters). */
 export const MAX_ORIGIN_LENGTH = 300;
@@ -103,6 +104,16 @@ function originOf(value: string): string | undefined {
 }
 
 /**
+ * Recent answers of the pure origin checks below, keyed by the raw value. A browser sends the same few
+ * origins over and over, so the costly `new URL` parse runs once per distinct value. Bounded by entry
+ * count, and every key is at most MAX_ORIGIN_LENGTH characters, so hostile headers cannot grow it.
+ */
+const MEMO_SIZE = 1024;
+const NOT_AN_ORIGIN = '';
+const requestOrigins = new LRUCache<string, string>({ max: MEMO_SIZE });
+const serverOrigins = new LRUCache<string, string>({ max: MEMO_SIZE });
+
+/**
  * Request-side check (RULES 3): returns the value if it is exactly a serialized origin as a
  * browser sends it, otherwise undefined. Nothing is normalized: `HTTPS://A.COM`, `https://a.com/`
  * or `https://a.com:443` are not what a browser sends, so they are rejected rather than repaired.
@@ -110,6 +121,15 @@ function originOf(value: string): string | undefined {
 export function parseRequestOrigin(value: string | string[] | undefined): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ORIGIN_LENGTH) return undefined;
   if (value === NULL_ORIGIN) return value;
+  let answer = requestOrigins.get(value);
+  if (answer === undefined) {
+    answer = checkRequestOrigin(value) ?? NOT_AN_ORIGIN;
+    requestOrigins.set(value, answer);
+  }
+  return answer === NOT_AN_ORIGIN ? undefined : answer;
+}
+
+function checkRequestOrigin(value: string): string | undefined {
   const shape = ORIGIN_SHAPE.exec(value);
   if (!shape || shape[3] !== '' || /[@*]/.test(shape[2]) || FORBIDDEN_CHARS.test(value)) return undefined;
   return originOf(value) === value ? value : undefined;
@@ -167,13 +187,61 @@ export class OriginPattern {
     return host.length > this.hostSuffix.length && host.endsWith(this.hostSuffix);
   }
 
+  /** `scheme://.domain[:port]`: what OriginPatternSet indexes this pattern by. */
+  get key(): string {
+    return `${this.prefix}${this.hostSuffix}${this.portSuffix}`;
+  }
+
   toString(): string {
     return this.pattern;
   }
 }
 
+/**
+ * Subdomain patterns indexed by scheme, parent domain and port. `matches` gives the same answer as
+ * asking each pattern in turn, but costs one hash lookup per label of the origin's host, so a policy
+ * with thousands of tenant patterns decides as fast as one with three.
+ */
+export class OriginPatternSet {
+  private readonly keys: ReadonlySet<string>;
+
+  constructor(patterns: Iterable<OriginPattern>) {
+    this.keys = new Set(Array.from(patterns, (pattern) => pattern.key));
+  }
+
+  get size(): number {
+    return this.keys.size;
+  }
+
+  /** `origin` must already be a serialized origin (see parseRequestOrigin). */
+  matches(origin: string): boolean {
+    if (this.keys.size === 0) return false;
+    const schemeEnd = origin.indexOf('://');
+    if (schemeEnd === -1) return false;
+    const hostStart = schemeEnd + 3;
+    if (origin.includes('[', hostStart)) return false;
+    const portColon = origin.lastIndexOf(':');
+    const hostEnd = portColon >= hostStart ? portColon : origin.length;
+    // as OriginPattern.matches: a second colon in the host part never matches
+    if (origin.indexOf(':', hostStart) < hostEnd && origin.indexOf(':', hostStart) !== -1) return false;
+    const scheme = origin.slice(0, hostStart);
+    const port = origin.slice(hostEnd);
+    // every parent domain of the host, from the longest: `.b.example.com`, `.example.com`, `.com`
+    for (let dot = origin.indexOf('.', hostStart + 1); dot !== -1 && dot < hostEnd; dot = origin.indexOf('.', dot + 1)) {
+      if (this.keys.has(scheme + origin.slice(dot, hostEnd) + port)) return true;
+    }
+    return false;
+  }
+}
+
 /** `Host`-header based origin of the server itself, for same-origin checks. */
 export function serverOrigin(protocol: string, host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  return originOf(`${protocol}://${host}`);
+  if (!host || host.length > MAX_ORIGIN_LENGTH) return host ? originOf(`${protocol}://${host}`) : undefined;
+  const key = `${protocol}://${host}`;
+  let answer = serverOrigins.get(key);
+  if (answer === undefined) {
+    answer = originOf(key) ?? NOT_AN_ORIGIN;
+    serverOrigins.set(key, answer);
+  }
+  return answer === NOT_AN_ORIGIN ? undefined : answer;
 }

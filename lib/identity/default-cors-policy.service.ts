@@ -1,5 +1,6 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { normalizeOrigin, parseRequestOrigin } from '../core/origin.js';
+import { declareSyncTwin } from '../core/sync-twin.js';
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 
 /** A Set of origins that validates and normalizes what is added (`add('HTTPS://Foo')` stores `https://foo`). */
@@ -55,20 +56,26 @@ export class DefaultCorsPolicyService implements ICorsPolicyService {
   }
 
   isOriginAllowed(origin: string): Promise<boolean> {
+    return Promise.resolve(this.decide(origin));
+  }
+
+  /** isOriginAllowed without the Promise: the list is in memory. */
+  decide(origin: string): boolean {
     const serialized = parseRequestOrigin(origin);
     if (serialized === undefined) {
       this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not a serialized origin; not allowed`);
-      return Promise.resolve(false);
+      return false;
     }
     if (this.allowAllOrigins && serialized !== 'null') {
       this.logger.debug?.(`allowAll is true, so origin ${serialized} is allowed`);
-      return Promise.resolve(true);
+      return true;
     }
     if (this.origins.has(serialized)) {
       this.logger.debug?.(`Origin ${serialized} is in allowedOrigins; allowed`);
-      return Promise.resolve(true);
+      return true;
     }
     this.logger.debug?.(`Origin ${serialized} is not in allowedOrigins; not allowed`);
-    return Promise.resolve(false);
+    return false;
   }
 }
+declareSyncTwin(DefaultCorsPolicyService.prototype.isOriginAllowed, 'decide');

@@ -8,6 +8,9 @@ import type { ICorsPolicyProvider } from '../providers/cors-policy-provider.inte
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 import type { CorsPathSet } from './cors-paths.js';
 import { requestPath } from '../core/request-path.js';
+import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
+import { resolvePolicy } from '../providers/resolve-policy.js';
+import { callPreferringSync, declareSyncTwin } from '../core/sync-twin.js';
 
 /** Headers browsers' OIDC clients read from identity responses. */
 export const IDENTITY_EXPOSED_HEADERS: readonly string[] = ['WWW-Authenticate', 'DPoP-Nonce'];
@@ -54,7 +57,12 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
   }
 
   async getPolicy(request: IncomingMessage, policyName?: string): Promise<CorsPolicy | undefined> {
-    if (policyName !== this.options.corsPolicyName) return this.inner.getPolicy(request, policyName);
+    return this.resolvePolicy(request, policyName);
+  }
+
+  /** getPolicy without a Promise unless a step is asynchronous: ICorsPolicyService, or a host provider that returns one. */
+  resolvePolicy(request: IncomingMessage, policyName?: string): MaybePromise<CorsPolicy | undefined> {
+    if (policyName !== this.options.corsPolicyName) return resolvePolicy(this.inner, request, policyName);
 
     const path = requestPath(request);
     if (!this.options.corsPaths.has(path)) {
@@ -67,11 +75,15 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
       this.logger.debug(`Origin ${origin} is the server's own origin; no CORS needed for ${path}`);
       return undefined;
     }
-    if (!(await this.policyService.isOriginAllowed(origin))) {
-      this.logger.debug(`CORS request from origin ${origin} to ${path} denied: ICorsPolicyService did not allow it`);
-      return undefined;
-    }
-    return this.identityPolicy(origin);
+    const allowed = callPreferringSync<MaybePromise<boolean>>(this.policyService, 'isOriginAllowed', origin);
+    if (!isPromiseLike(allowed)) return this.policyFor(origin, path, allowed);
+    return allowed.then((isAllowed) => this.policyFor(origin, path, isAllowed));
+  }
+
+  private policyFor(origin: string, path: string, allowed: boolean): CorsPolicy | undefined {
+    if (allowed) return this.identityPolicy(origin);
+    this.logger.debug(`CORS request from origin ${origin} to ${path} denied: ICorsPolicyService did not allow it`);
+    return undefined;
   }
 
   private identityPolicy(origin: string): CorsPolicy {
@@ -89,6 +101,8 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
     return policy;
   }
 }
+
+declareSyncTwin(IdentityCorsPolicyProvider.prototype.getPolicy, 'resolvePolicy');
 
 /** Express sets `protocol` (honouring `trust proxy`); a bare Node request is judged by its socket. */
 function protocolOf(request: IncomingMessage): string {

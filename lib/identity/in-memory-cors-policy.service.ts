@@ -1,5 +1,6 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { parseRequestOrigin } from '../core/origin.js';
+import { declareSyncTwin } from '../core/sync-twin.js';
 import type { CorsClient } from './cors-client.interface.js';
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 import { InMemoryClientStore } from './in-memory-client.store.js';
@@ -16,9 +17,15 @@ export class InMemoryCorsPolicyService implements ICorsPolicyService {
   }
 
   isOriginAllowed(origin: string): Promise<boolean> {
+    return Promise.resolve(this.decide(origin));
+  }
+
+  /** isOriginAllowed without the Promise: the index is in memory. */
+  decide(origin: string): boolean {
     const serialized = parseRequestOrigin(origin);
     const allowed = serialized !== undefined && this.store.isOriginAllowed(serialized);
     if (!allowed) this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not listed by any enabled client`);
-    return Promise.resolve(allowed);
+    return allowed;
   }
 }
+declareSyncTwin(InMemoryCorsPolicyService.prototype.isOriginAllowed, 'decide');

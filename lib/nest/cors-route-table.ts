@@ -29,6 +29,8 @@ interface RouteEntry {
   route: NonNullable<RouterLayer['route']>;
   handlerName: string;
   cors?: CorsMetadata;
+  /** What the metadata asks for, built once: undefined when the route has no CORS metadata. */
+  target?: PolicyTarget;
 }
 
 /** Records each controller method's effective CORS metadata (handler wins over class) where Nest will copy it. */
@@ -74,7 +76,9 @@ export class CorsRouteTable {
       const handle = route.stack[0]?.handle;
       const stamps: RouteStamp[] | undefined = handle && Reflect.getMetadata(ROUTE_STAMP, handle);
       const stamp = stamps?.find((s) => s.handlerName === handle?.name) ?? stamps?.[0];
-      return [{ matchers: layer.matchers, route, handlerName: stamp?.handlerName ?? handle?.name ?? '<anonymous>', cors: stamp?.cors }];
+      const cors = stamp?.cors;
+      const target = cors === undefined ? undefined : cors.enabled ? { policyName: cors.policyName } : null;
+      return [{ matchers: layer.matchers, route, handlerName: stamp?.handlerName ?? handle?.name ?? '<anonymous>', cors, target }];
     });
   }
 
@@ -91,8 +95,8 @@ export class CorsRouteTable {
       entry = this.match(method, path) ?? NO_ROUTE;
       this.cache.set(key, entry);
     }
-    if (entry === NO_ROUTE || entry.cors === undefined) return this.globalTarget;
-    return entry.cors.enabled ? { policyName: entry.cors.policyName } : null;
+    if (entry === NO_ROUTE || entry.target === undefined) return this.globalTarget;
+    return entry.target;
   }
 
   private match(method: string, path: string): RouteEntry | undefined {

@@ -1,0 +1,43 @@
+// Summarizes a .cpuprofile written by `node --cpu-prof`: the top functions by self time, and the
+// inclusive time of this library's functions. `node bench/profile-summary.mjs <file.cpuprofile> [top]`
+import { readFileSync } from 'node:fs';
+
+const [file, topArg] = process.argv.slice(2);
+const top = Number(topArg ?? 30);
+const profile = JSON.parse(readFileSync(file, 'utf8'));
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const parent = new Map();
+for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+
+// sample counts → self time per node
+const self = new Map();
+for (let i = 0; i < profile.samples.length; i++) {
+  const dt = profile.timeDeltas[i] ?? 0;
+  self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + dt);
+}
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+const label = (node) => {
+  const { functionName, url, lineNumber } = node.callFrame;
+  const where = url ? url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(dist|bench)\//, '$1/') : '';
+  return `${functionName || '(anonymous)'} ${where}${where ? `:${lineNumber + 1}` : ''}`;
+};
+
+const selfBy = new Map();
+const inclusiveBy = new Map();
+for (const [id, time] of self) {
+  const node = byId.get(id);
+  selfBy.set(label(node), (selfBy.get(label(node)) ?? 0) + time);
+  // inclusive: count each label once per sample stack
+  const seen = new Set();
+  for (let at = id; at !== undefined; at = parent.get(at)) {
+    const l = label(byId.get(at));
+    if (seen.has(l)) continue;
+    seen.add(l);
+    inclusiveBy.set(l, (inclusiveBy.get(l) ?? 0) + time);
+  }
+}
+const pct = (t) => `${((100 * t) / total).toFixed(1)}%`.padStart(6);
+console.log(`total ${(total / 1e6).toFixed(2)} s sampled\n\nself time:`);
+for (const [l, t] of [...selfBy].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${l}`);
+console.log('\ninclusive time, this library (dist/):');
+for (const [l, t] of [...inclusiveBy].filter(([l]) => l.includes('dist/')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${l}`);

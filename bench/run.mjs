@@ -1,0 +1,239 @@
+// `npm run bench`: the same tiny Nest app under configurations a–f, four scenarios each, loopback only.
+// Every round starts a FRESH server process per configuration (`node bench/server.mjs <config>`); for each
+// scenario and configuration it checks the CORS answer, then loads the server with autocannon from this
+// process: a warmup window (discarded), then a measured window. Medians over rounds; ratios against (b) and (a)
+// of the same run. Writes bench/results/<date>.md and prints it.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { ALLOWED_ORIGIN, CONFIGS, SCENARIOS } from './fixtures.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const env = process.env;
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
+const DURATION = Number(env.BENCH_DURATION ?? 3);
+const WARMUP = Number(env.BENCH_WARMUP ?? 1);
+const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 16);
+const ONLY = (env.BENCH_ONLY ?? Object.keys(CONFIGS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const SCENARIO_NAMES = (env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const MOUNT = env.BENCH_MOUNT ?? 'early';
+if (!['early', 'module', 'server'].includes(MOUNT)) throw new Error(`BENCH_MOUNT: '${MOUNT}' is not one of early, module, server`);
+const READY_TIMEOUT_MS = 180_000;
+
+for (const c of ONLY) if (!CONFIGS[c]) throw new Error(`BENCH_ONLY: unknown configuration '${c}' (use ${Object.keys(CONFIGS).join(', ')})`);
+for (const s of SCENARIO_NAMES) if (!SCENARIOS[s]) throw new Error(`BENCH_SCENARIOS: unknown scenario '${s}' (use ${Object.keys(SCENARIOS).join(', ')})`);
+
+const log = (line) => process.stderr.write(`${line}\n`);
+
+if (env.BENCH_NO_BUILD !== '1') {
+  log('building the package (npm run build; BENCH_NO_BUILD=1 skips this)…');
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
+}
+
+/** (f) needs the database store and the cache; until they are built it is reported, never faked. */
+async function storeAvailability() {
+  if (!existsSync(join(root, 'dist/store/typeorm/index.js'))) return 'not available (store not built: dist/store/typeorm is missing)';
+  const lib = await import(join(root, 'dist/index.js'));
+  if (typeof lib.CachingCorsPolicyService !== 'function') return 'not available (store not built: CachingCorsPolicyService is not exported)';
+  return undefined;
+}
+
+function startServer(config) {
+  const child = spawn(process.execPath, [join(here, 'server.mjs'), config], {
+    cwd: root,
+    env: { ...env, BENCH_MOUNT: MOUNT },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server ${config} was not ready within ${READY_TIMEOUT_MS / 1000} s`));
+    }, READY_TIMEOUT_MS);
+    let buffer = '';
+    child.stdout.on('data', (chunk) => {
+      buffer += chunk;
+      const newline = buffer.indexOf('\n');
+      if (newline === -1) return;
+      clearTimeout(timer);
+      const message = JSON.parse(buffer.slice(0, newline));
+      if (message.ready) resolve({ child, port: message.port, heapUsed: message.heapUsed });
+      else reject(new Error(`server ${config} failed to start: ${message.error}\n${stderr}`));
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server ${config} exited (${code}) before it was ready\n${stderr}`));
+    });
+  });
+}
+
+function stopServer(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+  });
+}
+
+function once(port, path, { method, headers }) {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The bench measures real behaviour only: every CORS configuration must answer each scenario correctly. */
+function check(config, scenario, { status, headers }) {
+  const acao = headers['access-control-allow-origin'];
+  const problems = [];
+  if (config === 'a') {
+    if (acao !== undefined) problems.push(`no-CORS app sent Access-Control-Allow-Origin ${acao}`);
+  } else if (scenario === 'allowed' || scenario === 'preflight') {
+    if (acao !== ALLOWED_ORIGIN) problems.push(`expected Access-Control-Allow-Origin ${ALLOWED_ORIGIN}, got ${acao}`);
+    if (scenario === 'preflight' && status !== 204) problems.push(`preflight answered ${status}, expected 204`);
+  } else if (acao !== undefined) {
+    problems.push(`expected no Access-Control-Allow-Origin, got ${acao}`);
+  }
+  if (scenario !== 'preflight' && status !== 200) problems.push(`status ${status}, expected 200`);
+  if (problems.length > 0) throw new Error(`configuration ${config}, scenario ${scenario}: ${problems.join('; ')}`);
+}
+
+function load(port, path, scenario, duration) {
+  return autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    method: scenario.method,
+    headers: scenario.headers,
+    connections: CONNECTIONS,
+    duration,
+  });
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+const started = Date.now();
+const unavailable = {};
+if (ONLY.includes('f')) {
+  const reason = await storeAvailability();
+  if (reason) unavailable.f = reason;
+}
+const configs = ONLY.filter((c) => !unavailable[c]);
+/** samples[config][scenario] = [{ rps, p99, non2xx, errors }] */
+const samples = Object.fromEntries(configs.map((c) => [c, Object.fromEntries(SCENARIO_NAMES.map((s) => [s, []]))]));
+const startupHeap = Object.fromEntries(configs.map((c) => [c, []]));
+const statuses = {};
+
+for (let round = 0; round < ROUNDS; round++) {
+  // Fresh servers for every round, all started before any load, so that for each scenario the configurations
+  // are measured back to back; the order rotates each round so drift of a noisy machine favours none.
+  const order = configs.map((_, i) => configs[(i + round) % configs.length]);
+  const servers = {};
+  try {
+    for (const config of order) {
+      servers[config] = await startServer(config);
+      startupHeap[config].push(servers[config].heapUsed);
+    }
+    for (const name of SCENARIO_NAMES) {
+      const scenario = SCENARIOS[name];
+      for (const config of order) {
+        const { port } = servers[config];
+        const { path } = CONFIGS[config];
+        const answer = await once(port, path, scenario);
+        check(config, name, answer);
+        statuses[`${config}/${name}`] = answer.status;
+        if (WARMUP > 0) await load(port, path, scenario, WARMUP);
+        const result = await load(port, path, scenario, DURATION);
+        samples[config][name].push({ rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts });
+        log(`round ${round + 1}/${ROUNDS} ${name.padEnd(9)} ${config} ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms`);
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(servers).map(({ child }) => stopServer(child)));
+  }
+}
+
+const med = (config, name, key) => median(samples[config][name].map((s) => s[key]));
+const ratio = (config, base, name) => (samples[base]?.[name] && samples[config]?.[name] ? med(config, name, 'rps') / med(base, name, 'rps') : undefined);
+const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+
+const lines = [];
+const date = new Date().toISOString();
+lines.push(`# nest-identity-cors benchmark, ${date}`);
+lines.push('');
+lines.push(
+  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}. ${ROUNDS} rounds (fresh server processes per round; per scenario the configurations back to back, ${WARMUP} s warmup + ${DURATION} s measured each), ${CONNECTIONS} connections, autocannon in a separate process on loopback. Library mounted with ${{ early: '`useIdentityCors(app)` (before body parsers)', module: 'the module alone (after body parsers)', server: '`useIdentityCors(app, { preflightBeforeExpress: true })` (preflights answered before Express)' }[MOUNT]}. Medians over rounds; ratios are of medians, same run.`,
+);
+lines.push('');
+lines.push('| config | scenario | req/s | p99 ms | × (b) enableCors | × (a) no CORS | status |');
+lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+for (const config of ONLY) {
+  if (unavailable[config]) {
+    lines.push(`| ${config}: ${CONFIGS[config].label} | all | ${unavailable[config]} | | | | |`);
+    continue;
+  }
+  for (const name of SCENARIO_NAMES) {
+    const faults = samples[config][name].reduce((n, s) => n + s.errors, 0);
+    lines.push(
+      `| ${config}: ${CONFIGS[config].label} | ${SCENARIOS[name].label} | ${Math.round(med(config, name, 'rps'))} | ${fmt(med(config, name, 'p99'), 0)} | ${fmt(ratio(config, 'b', name))} | ${fmt(ratio(config, 'a', name))} | ${statuses[`${config}/${name}`]}${faults ? `, ${faults} errors` : ''} |`,
+    );
+  }
+}
+
+/** Each target: the ratio, its threshold, and what it compares. */
+const targets = [
+  ['allowed GET, host policy (c) vs enableCors (b)', ratio('c', 'b', 'allowed'), 1.0],
+  ['allowed GET, host policy (c) vs no CORS (a)', ratio('c', 'a', 'allowed'), 0.95],
+  ['allowed GET, identity path (d) vs enableCors (b)', ratio('d', 'b', 'allowed'), 1.0],
+  ['allowed GET, identity path (d) vs no CORS (a)', ratio('d', 'a', 'allowed'), 0.95],
+  ['preflight, host policy (c) vs enableCors (b)', ratio('c', 'b', 'preflight'), 1.2],
+  ['preflight, identity path (d) vs enableCors (b)', ratio('d', 'b', 'preflight'), 1.2],
+  ['allowed GET, 100k clients (e) vs 3 clients (d)', ratio('e', 'd', 'allowed'), 0.95],
+  ['preflight, 100k clients (e) vs 3 clients (d)', ratio('e', 'd', 'preflight'), 0.95],
+  ['allowed GET, DB store + warm cache (f) vs in-memory (d)', ratio('f', 'd', 'allowed'), 0.95],
+  ['preflight, DB store + warm cache (f) vs in-memory (d)', ratio('f', 'd', 'preflight'), 0.95],
+];
+lines.push('');
+lines.push('| target | ratio | threshold | met |');
+lines.push('| --- | ---: | ---: | --- |');
+for (const [what, value, threshold] of targets) {
+  const met = value === undefined || Number.isNaN(value) ? 'not measured' : value >= threshold ? 'yes' : 'NO';
+  lines.push(`| ${what} | ${fmt(value)} | ≥ ${threshold.toFixed(2)} | ${met} |`);
+}
+lines.push('');
+lines.push(`Server heap after startup (median): ${configs.map((c) => `${c} ${(median(startupHeap[c]) / 2 ** 20).toFixed(0)} MB`).join(', ')}.`);
+
+if (env.BENCH_MICRO !== '0') {
+  log('micro-benchmark (node --expose-gc bench/micro.mjs)…');
+  const micro = spawnSync(process.execPath, ['--expose-gc', join(here, 'micro.mjs')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  lines.push('');
+  lines.push(micro.status === 0 ? micro.stdout.trim() : `micro-benchmark failed (exit ${micro.status})`);
+}
+if (configs.includes('f') || (ONLY.includes('f') && !unavailable.f)) {
+  const misses = spawnSync(process.execPath, [join(here, 'cache-misses.mjs')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env });
+  lines.push('');
+  lines.push(misses.status === 0 ? misses.stdout.trim() : `cache-miss check failed (exit ${misses.status})`);
+}
+lines.push('');
+lines.push(`Total time: ${((Date.now() - started) / 1000).toFixed(0)} s.`);
+
+const markdown = `${lines.join('\n')}\n`;
+mkdirSync(join(here, 'results'), { recursive: true });
+const file = join(here, 'results', `${date.replace(/[:.]/g, '-')}.md`);
+writeFileSync(file, markdown);
+process.stdout.write(markdown);
+log(`written to ${file}`);

@@ -1,0 +1,68 @@
+import fc from 'fast-check';
+import { OriginPattern, OriginPatternSet, parseRequestOrigin, serverOrigin } from '../../lib/core/origin.js';
+
+// The indexed pattern lookup and the memoized origin checks are speed-ups: each must answer exactly
+// what the plain version answers.
+
+const PATTERNS = [
+  'https://*.example.com',
+  'https://*.a.example.com',
+  'http://*.example.com:8080',
+  'https://*.tenant.example.org:8443',
+  'capacitor://*.app.test',
+  'https://*.localhost',
+  'https://*.example.net.',
+].map((p) => OriginPattern.parse(p));
+
+const label = fc.constantFrom('a', 'b', 'example', 'tenant', 'app', 'com', 'org', 'net', 'localhost', 'test', 'x-y', '');
+const origin = fc
+  .record({
+    scheme: fc.constantFrom('https', 'http', 'capacitor', 'wss'),
+    labels: fc.array(label, { minLength: 1, maxLength: 5 }),
+    trailingDot: fc.boolean(),
+    port: fc.option(fc.constantFrom(80, 443, 8080, 8443, 3000), { nil: undefined }),
+  })
+  .map(({ scheme, labels, trailingDot, port }) => `${scheme}://${labels.join('.')}${trailingDot ? '.' : ''}${port === undefined ? '' : `:${port}`}`)
+  .map((value) => parseRequestOrigin(value))
+  .filter((value): value is string => value !== undefined);
+
+describe('OriginPatternSet', () => {
+  it('matches an origin exactly when one of its patterns does', () => {
+    fc.assert(
+      fc.property(fc.subarray(PATTERNS), origin, (patterns, candidate) => {
+        const expected = patterns.some((pattern) => pattern.matches(candidate));
+        expect(new OriginPatternSet(patterns).matches(candidate)).toBe(expected);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('matches whole labels only, with the same scheme and port', () => {
+    const set = new OriginPatternSet(PATTERNS);
+    expect(set.matches('https://x.a.example.com')).toBe(true);
+    expect(set.matches('https://example.com')).toBe(false);
+    expect(set.matches('https://evilexample.com')).toBe(false);
+    expect(set.matches('http://x.example.com')).toBe(false);
+    expect(set.matches('http://x.example.com:8080')).toBe(true);
+    expect(set.matches('https://x.tenant.example.org')).toBe(false);
+    expect(set.matches('https://x.tenant.example.org:8443')).toBe(true);
+    expect(set.matches('https://[::1]')).toBe(false);
+    expect(new OriginPatternSet([]).matches('https://x.example.com')).toBe(false);
+  });
+});
+
+describe('memoized origin checks', () => {
+  it('give the same answer on the first and on every later call', () => {
+    for (const value of ['https://a.example', 'HTTPS://A.EXAMPLE', 'https://a.example/', 'https://a.example:443', 'null', 'https://a.example\t']) {
+      const first = parseRequestOrigin(value);
+      expect(parseRequestOrigin(value)).toBe(first);
+      expect(parseRequestOrigin(value)).toBe(first);
+    }
+    expect(parseRequestOrigin('https://a.example')).toBe('https://a.example');
+    expect(parseRequestOrigin('https://a.example/')).toBeUndefined();
+    expect(serverOrigin('http', 'Localhost:80')).toBe('http://localhost');
+    expect(serverOrigin('http', 'Localhost:80')).toBe('http://localhost');
+    expect(serverOrigin('http', 'bad host')).toBeUndefined();
+    expect(serverOrigin('http', 'bad host')).toBeUndefined();
+  });
+});
