@@ -17,6 +17,8 @@ async function openSpa(browser: Browser, origin: string): Promise<{ page: Page; 
   return { page, errors };
 }
 
+// a string, evaluated in the page (the tests are compiled without DOM types)
+const NOT_READY = 'delete document.body.dataset.ready';
 const status = (page: Page, id: string) => page.getAttribute(`#${id}`, 'data-status');
 const text = (page: Page, selector: string) => page.textContent(selector);
 const corsBlocked = (url: string, origin: string) => `Access to fetch at '${url}' from origin '${origin}' has been blocked by CORS policy`;
@@ -79,14 +81,14 @@ describe('sample app in headless Chromium', () => {
     expect(otherCorsErrors()).toEqual([]);
 
     const refresh = page.waitForResponse((r) => r.url() === `${sample.issuer}/connect/token` && (r.request().postData() ?? '').includes('grant_type=refresh_token'));
-    await page.evaluate(() => delete document.body.dataset.ready);
+    await page.evaluate(NOT_READY);
     await page.click('#refresh');
     expect((await refresh).status()).toBe(200);
     await page.waitForSelector('body[data-ready=true]');
     expect(await status(page, 'userinfo')).toBe('ok');
 
     const revocation = page.waitForResponse((r) => r.url() === `${sample.issuer}/connect/revocation`);
-    await page.evaluate(() => delete document.body.dataset.ready);
+    await page.evaluate(NOT_READY);
     await page.click('#logout');
     expect((await revocation).status()).toBe(200);
     await page.waitForSelector('body[data-ready=true]');
