@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post, Req } from '@nestjs/commo
 import type { Request } from 'express';
 import { ClientRegistry } from './client-registry.js';
 import { GrantStore } from './grant.store.js';
-import { OAuthError } from './oauth.error.js';
+import { OAuthError, oauthForm } from './oauth.error.js';
 import { TokenService } from './token.service.js';
 
 /**
@@ -20,10 +20,8 @@ export class RevocationController {
   @Post()
   @HttpCode(HttpStatus.OK)
   async revoke(@Req() req: Request, @Body() body: Record<string, unknown> | undefined): Promise<void> {
-    if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'send the parameters as application/x-www-form-urlencoded');
-    const form = body ?? {};
-    const client = this.clients.find(form.client_id);
-    if (!client) throw new OAuthError('invalid_client', `unknown or disabled client_id ${JSON.stringify(form.client_id ?? null)}`, HttpStatus.UNAUTHORIZED);
+    const form = oauthForm(req, body);
+    const client = this.clients.authenticate(form);
     const token = form.token;
     if (typeof token !== 'string' || token === '') throw new OAuthError('invalid_request', 'token is required');
     const hint = form.token_type_hint;

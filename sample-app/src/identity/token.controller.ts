@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import type { SampleClient } from '../clients/sample-client.interface.js';
 import { ClientRegistry } from './client-registry.js';
 import { GrantStore } from './grant.store.js';
-import { OAuthError } from './oauth.error.js';
+import { OAuthError, oauthForm } from './oauth.error.js';
 import { verifyS256 } from './pkce.js';
 import { TokenService, type TokenResponse } from './token.service.js';
 
@@ -32,12 +32,8 @@ export class TokenController {
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
   async token(@Req() req: Request, @Body() body: Form | undefined): Promise<TokenResponse> {
-    if (!req.is('application/x-www-form-urlencoded')) {
-      throw new OAuthError('invalid_request', 'send the parameters as application/x-www-form-urlencoded');
-    }
-    const form = body ?? {};
-    const client = this.clients.find(form.client_id);
-    if (!client) throw new OAuthError('invalid_client', `unknown or disabled client_id ${JSON.stringify(form.client_id ?? null)}`, HttpStatus.UNAUTHORIZED);
+    const form = oauthForm(req, body);
+    const client = this.clients.authenticate(form);
     switch (form.grant_type) {
       case 'authorization_code':
         return this.authorizationCode(client, form);
