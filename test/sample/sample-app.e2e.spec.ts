@@ -207,6 +207,17 @@ describe('sample app: identity server, host API and SPA servers', () => {
       expect(bundle.text).toContain('var oidc=');
       expect((await request(origin).get('/../config/clients.json')).status).toBe(404);
     }
+    // a request line that is not a URL gets a 400, and the server keeps serving
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(sample.allowedOrigin).port), 'localhost');
+      let response = '';
+      socket.on('data', (chunk) => (response += chunk));
+      socket.on('end', () => resolve(response));
+      socket.on('error', reject);
+      socket.end('GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await request(sample.allowedOrigin).get('/')).status).toBe(200);
   });
 });
 

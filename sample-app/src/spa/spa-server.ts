@@ -24,8 +24,13 @@ const FILES: Record<string, { file: string; type: string }> = {
 export async function startSpaServer(port: number, config: SpaConfig): Promise<Server> {
   const configJs = `window.SAMPLE_CONFIG = ${JSON.stringify(config)};\n`;
   const server = createServer(async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://spa').pathname;
     res.setHeader('Cache-Control', 'no-store');
+    let path: string;
+    try {
+      path = new URL(req.url ?? '/', 'http://spa').pathname;
+    } catch {
+      return void res.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad request URL'); // never crash on a bad request line
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, { Allow: 'GET, HEAD' }).end();
     if (path === '/config.js') return void res.writeHead(200, { 'Content-Type': JS }).end(configJs);
     const entry = FILES[path];
