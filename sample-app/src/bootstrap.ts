@@ -1,0 +1,105 @@
+import 'reflect-metadata';
+import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Server } from 'node:http';
+import { useIdentityCors } from 'nest-identity-cors';
+import { readClientsFile } from './clients/clients-file.js';
+import { SampleAppModule } from './sample-app.module.js';
+import { DEFAULT_CLIENTS_FILE } from './sample-paths.js';
+import { startSpaServer } from './spa/spa-server.js';
+
+export interface SampleOptions {
+  /** Port of the identity server and API. Default 3000. */
+  port?: number;
+  /** Ports serving the browser app: the first is the allowed origin, the others are not. Default [4200, 4300]. */
+  spaPorts?: number[];
+  /** Issuer URL. Default http://localhost:<port>. */
+  issuer?: string;
+  /** The clients JSON file. Default sample-app/config/clients.json. */
+  clientsFile?: string;
+  /** The SPA's client id. Default 'spa'. */
+  spaClientId?: string;
+  /** Nest's logger option. Default: Nest's console logger. */
+  logger?: LoggerService | LogLevel[] | false;
+}
+
+export interface RunningSample {
+  app: INestApplication;
+  issuer: string;
+  /** http://localhost:<port> for each SPA port, the allowed one first. */
+  spaOrigins: string[];
+  close(): Promise<void>;
+}
+
+export class SampleConfigError extends Error {
+  override name = 'SampleConfigError';
+}
+
+const DEFAULTS = { port: 3000, spaPorts: [4200, 4300] };
+
+function checkPort(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) throw new SampleConfigError(`${name} ${JSON.stringify(value)} is not a port: use a whole number from 1 to 65535`);
+  return value;
+}
+
+function checkIssuer(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SampleConfigError(`ISSUER '${value}' is not a URL: use e.g. 'http://localhost:3000'`);
+  }
+  if (!/^https?:$/.test(url.protocol) || url.search || url.hash) throw new SampleConfigError(`ISSUER '${value}' must be an http(s) URL without query or fragment, e.g. 'http://localhost:3000'`);
+  return value.replace(/\/+$/, ''); // endpoint URLs are built as `${issuer}/connect/...`
+}
+
+const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
+
+/** Starts the identity server (with the host API) and the browser app's servers; `close()` stops them all. */
+export async function bootstrap(options: SampleOptions = {}): Promise<RunningSample> {
+  const port = checkPort('PORT', options.port ?? DEFAULTS.port);
+  const spaPorts = (options.spaPorts ?? DEFAULTS.spaPorts).map((p) => checkPort('SPA port', p));
+  if (spaPorts.length === 0) throw new SampleConfigError('at least one SPA port is needed');
+  const issuer = checkIssuer(options.issuer ?? `http://localhost:${port}`);
+  const clients = readClientsFile(options.clientsFile ?? DEFAULT_CLIENTS_FILE);
+  const spaOrigins = spaPorts.map((p) => `http://localhost:${p}`);
+
+  // abortOnError: false makes a configuration error a rejected promise instead of process.exit.
+  const app = await NestFactory.create(SampleAppModule.forRoot({ issuer, clients, partnerOrigin: spaOrigins[0]! }), {
+    abortOnError: false,
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+  });
+  const spaServers: Server[] = [];
+  const close = async () => {
+    await Promise.all(spaServers.map(closeServer));
+    await app.close();
+  };
+  try {
+    useIdentityCors(app); // before the body parsers, so a malformed token request's 400 carries CORS headers too
+    await app.listen(port);
+    for (const spaPort of spaPorts) spaServers.push(await startSpaServer(spaPort, { authority: issuer, clientId: options.spaClientId ?? 'spa' }));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { app, issuer, spaOrigins, close };
+}
+
+/** Reads PORT, SPA_PORTS (or SPA_PORT / SPA_DENIED_PORT), ISSUER and CLIENTS_FILE. */
+export function optionsFromEnv(env: NodeJS.ProcessEnv): SampleOptions {
+  const number = (name: string, value: string) => {
+    if (!/^\d+$/.test(value.trim())) throw new SampleConfigError(`${name}='${value}' is not a port: use a whole number such as 4200`);
+    return checkPort(name, Number(value));
+  };
+  let spaPorts: number[] | undefined;
+  if (env.SPA_PORTS) spaPorts = env.SPA_PORTS.split(',').map((p) => number('SPA_PORTS', p));
+  else if (env.SPA_PORT || env.SPA_DENIED_PORT) {
+    spaPorts = [number('SPA_PORT', env.SPA_PORT ?? String(DEFAULTS.spaPorts[0])), number('SPA_DENIED_PORT', env.SPA_DENIED_PORT ?? String(DEFAULTS.spaPorts[1]))];
+  }
+  return {
+    ...(env.PORT ? { port: number('PORT', env.PORT) } : {}),
+    ...(spaPorts ? { spaPorts } : {}),
+    ...(env.ISSUER ? { issuer: env.ISSUER } : {}),
+    ...(env.CLIENTS_FILE ? { clientsFile: env.CLIENTS_FILE } : {}),
+  };
+}

@@ -1,0 +1,15 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { Request } from 'express';
+
+/** An OAuth 2.0 error response (RFC 6749 §5.2): `{ error, error_description }` as JSON. */
+export class OAuthError extends HttpException {
+  constructor(error: string, description: string, status: number = HttpStatus.BAD_REQUEST) {
+    super({ error, error_description: description }, status);
+  }
+}
+
+/** The parameters of a token or revocation request, which must be a form (RFC 6749 §3.2, RFC 7009 §2.1). */
+export function oauthForm(req: Request, body: unknown): Record<string, unknown> {
+  if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'send the parameters as application/x-www-form-urlencoded');
+  return (body ?? {}) as Record<string, unknown>;
+}

@@ -1,0 +1,23 @@
+import { ICorsPolicyService } from 'nest-identity-cors';
+import { bootstrap, optionsFromEnv } from './bootstrap.js';
+
+// npm run start:sample: the identity server on PORT, the browser app on each of SPA_PORTS.
+try {
+  const sample = await bootstrap(optionsFromEnv(process.env));
+  const cors = sample.app.get<ICorsPolicyService>(ICorsPolicyService);
+  console.log(`\nIdentity server: ${sample.issuer}  (discovery: ${sample.issuer}/.well-known/openid-configuration)`);
+  for (const origin of sample.spaOrigins) {
+    // ask the library, so the label matches what the browser will see
+    console.log(
+      (await cors.isOriginAllowed(origin))
+        ? `Browser app: ${origin}  allowed by the clients file: log in as alice / alice`
+        : `Browser app: ${origin}  not in any client's allowedCorsOrigins: discovery fails with a CORS error`,
+    );
+  }
+  const stop = () => void sample.close().then(() => process.exit(0));
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+} catch (error) {
+  console.error(`\nThe sample did not start:\n${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,51 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bootstrap, type RunningSample, type SampleOptions } from '../../sample-app/src/bootstrap.js';
+
+/** A port the OS says is free right now (listen on 0, read it, close), so parallel runs never collide. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Writes `{ clients }` to a fresh temp directory and returns the file's path and a cleanup. */
+export async function tempClientsFile(clients: unknown[]): Promise<{ file: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'sample-clients-'));
+  const file = join(dir, 'clients.json');
+  await writeFile(file, JSON.stringify({ clients }, null, 2));
+  return { file, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export interface TestSample extends RunningSample {
+  allowedOrigin: string;
+  deniedOrigin: string;
+  stop(): Promise<void>;
+}
+
+/** The sample on free ports, with a temp clients file registering the `spa` client for the first SPA port. */
+export async function startTestSample(options: Partial<SampleOptions> = {}): Promise<TestSample> {
+  const [port, allowedPort, deniedPort] = [await freePort(), await freePort(), await freePort()];
+  const allowedOrigin = `http://localhost:${allowedPort}`;
+  const clients = await tempClientsFile([
+    { clientId: 'spa', clientName: 'Sample SPA', redirectUris: [`${allowedOrigin}/callback.html`], allowedCorsOrigins: [allowedOrigin] },
+  ]);
+  try {
+    const sample = await bootstrap({ port, spaPorts: [allowedPort!, deniedPort!], clientsFile: clients.file, logger: false, ...options });
+    const stop = async () => {
+      await sample.close();
+      await clients.remove();
+    };
+    return { ...sample, allowedOrigin, deniedOrigin: `http://localhost:${deniedPort}`, stop };
+  } catch (error) {
+    await clients.remove();
+    throw error;
+  }
+}
