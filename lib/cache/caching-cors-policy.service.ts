@@ -1,6 +1,8 @@
 import { type OnModuleDestroy } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import type { MaybePromise } from '../core/maybe-promise.js';
 import { normalizeOrigin } from '../core/origin.js';
+import { declareSyncTwin } from '../core/sync-twin.js';
 import { withTimeout } from '../core/with-timeout.js';
 import type { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
 import type { CorsInvalidation, ICorsInvalidationBus } from './cors-invalidation-bus.interface.js';
@@ -69,9 +71,21 @@ export class CachingCorsPolicyService implements ICorsPolicyService, OnModuleDes
   }
 
   isOriginAllowed(origin: string): Promise<boolean> {
-    if (!this.bus.connected) return Promise.reject(new CorsCacheUnavailableError());
+    try {
+      return Promise.resolve(this.decide(origin));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * isOriginAllowed without a Promise on a cache hit, so a warm cache costs the hot path what an
+   * in-memory service costs; a miss returns the (shared) query's Promise. Throws while the bus is down.
+   */
+  decide(origin: string): MaybePromise<boolean> {
+    if (!this.bus.connected) throw new CorsCacheUnavailableError();
     const cached = this.cache.get(origin);
-    if (cached !== undefined) return Promise.resolve(cached);
+    if (cached !== undefined) return cached;
     return this.cache.fetch(origin).then((allowed) => allowed === true);
   }
 
@@ -105,6 +119,8 @@ export class CachingCorsPolicyService implements ICorsPolicyService, OnModuleDes
     else for (const origin of change.origins) this.cache.delete(origin);
   }
 }
+
+declareSyncTwin(CachingCorsPolicyService.prototype.isOriginAllowed, 'decide');
 
 /** Cached keys are serialized origins; a configured spelling ('HTTPS://App.Example') is mapped to the same key. */
 function canonical(origin: string): string {

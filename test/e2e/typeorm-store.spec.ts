@@ -162,6 +162,25 @@ describe.each(BACKENDS)('TypeORM client store on %s', (backend) => {
       expect(acao(await token(ADMIN))).toBe(ADMIN);
     });
 
+    it('answers a warm origin from the cache without the database, and calls an overriding subclass as itself', async () => {
+      await store.upsert({ clientId: 'spa', allowedCorsOrigins: [SPA] });
+      expect(acao(await token(SPA))).toBe(SPA);
+      const before = counter.lookups;
+      expect(acao(await token(SPA))).toBe(SPA);
+      expect(counter.lookups).toBe(before);
+      await app.close();
+
+      class NoAdmins extends CachingCorsPolicyService {
+        override async isOriginAllowed(origin: string): Promise<boolean> {
+          return origin !== SPA && (await super.isOriginAllowed(origin));
+        }
+      }
+      service = new NoAdmins(new TypeOrmCorsPolicyService(ds), { bus });
+      app = await createApp({ imports: [IdentityCorsModule.forRoot({}, { corsPolicyService: { useValue: service } })], controllers: [TokenController] });
+      expect(acao(await token(SPA))).toBeUndefined();
+      expect(acao(await token(SPA))).toBeUndefined();
+    });
+
     it('100 concurrent first requests for one origin cause one database query', async () => {
       await store.upsert({ clientId: 'spa', allowedCorsOrigins: [SPA] });
       const before = counter.lookups;

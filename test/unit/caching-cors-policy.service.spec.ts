@@ -43,6 +43,17 @@ describe('CachingCorsPolicyService', () => {
     expect(inner.calls).toEqual([A, B]);
   });
 
+  it('decides a cached origin synchronously (no Promise on a hit) and a miss through the one shared query', async () => {
+    const cache = new CachingCorsPolicyService(inner, { bus });
+    const miss = cache.decide(A);
+    expect(miss).toBeInstanceOf(Promise);
+    expect(await miss).toBe(true);
+    expect(cache.decide(A)).toBe(true);
+    await cache.isOriginAllowed(B);
+    expect(cache.decide(B)).toBe(false);
+    expect(inner.calls).toEqual([A, B]);
+  });
+
   it('100 concurrent calls for one uncached origin make one call to the wrapped service', async () => {
     const cache = new CachingCorsPolicyService(inner, { bus });
     inner.hold = true;
@@ -135,6 +146,7 @@ describe('CachingCorsPolicyService', () => {
     const flaky = { get connected() { return connected; }, publish: () => Promise.resolve(), subscribe: () => () => undefined };
     const cache = new CachingCorsPolicyService(inner, { bus: flaky });
     await expect(cache.isOriginAllowed(A)).rejects.toThrow(CorsCacheUnavailableError);
+    expect(() => cache.decide(A)).toThrow(CorsCacheUnavailableError);
     expect(inner.calls).toEqual([]);
     connected = true;
     expect(await cache.isOriginAllowed(A)).toBe(true);
