@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';
 import type { CorsPolicy } from '../core/cors-policy.js';
-import { CorsHeaders, type CorsResult, CorsService, deniedResult, isPreflightRequest, varyFields, appendVary } from '../core/cors.service.js';
+import { CorsHeaders, type CorsResult, CorsService, deniedResult, isPreflightRequest, appendVary } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { parseRequestOrigin } from '../core/origin.js';
 import { requestPath } from '../core/request-path.js';
@@ -14,29 +14,25 @@ import { RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
 import type { ResolvedCorsOptions } from './identity-cors-options.validation.js';
 
 const STATE = Symbol('nest-identity-cors');
-
-/** What the middleware remembers about one request/response pair. */
-interface ResponseState {
-  handled?: true;
-  /** Vary fields to append again just before the headers are written. */
-  vary?: string[];
-  /** The Vary value as this middleware left it: unchanged at write time means nothing to redo. */
-  varyWritten?: number | string | string[];
-  writeHead?: ServerResponse['writeHead'];
-}
+/** Set on an Express app's response prototype once its writeHead keeps Vary. */
+const HOOKED = Symbol('nest-identity-cors:vary-hook');
+/** The response has been through this middleware. */
+const HANDLED = 1;
+/** ...and its `Vary: Origin` must survive until the headers are written (RULES 8). */
+const KEEP_VARY_ORIGIN = 2;
 
 type Request = IncomingMessage;
-type StateHolder = { [STATE]?: ResponseState };
-type Response = ServerResponse & StateHolder & { locals?: StateHolder };
+type MarkHolder = { [STATE]?: typeof HANDLED | typeof KEEP_VARY_ORIGIN };
+type Response = ServerResponse & MarkHolder & { locals?: MarkHolder };
+type WriteHead = ServerResponse['writeHead'];
 
 /**
- * Per-response bookkeeping lives in Express's `res.locals` (under a symbol, out of templates' way):
- * adding a property to a request or response after Express has swapped its prototype costs V8
- * microseconds per property, which showed up as several percent of a request in the profile.
+ * The per-response mark lives in Express's `res.locals` (a dictionary, under a symbol, out of
+ * templates' way): adding a property to a request or response after Express has swapped its
+ * prototype costs V8 microseconds per property, which showed up as several percent of a request.
  */
-function stateOf(res: Response): ResponseState {
-  const holder: StateHolder = typeof res.locals === 'object' && res.locals !== null ? res.locals : res;
-  return (holder[STATE] ??= {});
+function holderOf(res: Response): MarkHolder {
+  return typeof res.locals === 'object' && res.locals !== null ? res.locals : res;
 }
 
 const VARY_ORIGIN: readonly string[] = ['Origin'];
@@ -70,6 +66,7 @@ export class CorsMiddleware implements NestMiddleware {
   mountOn(httpAdapter: HttpServer): void {
     if (this.mounted) return;
     this.mounted = true;
+    hookVaryOnPrototype(httpAdapter.getInstance?.());
     httpAdapter.use((req: Request, res: Response, next: () => void) => this.use(req, res, next));
   }
 
@@ -102,9 +99,9 @@ export class CorsMiddleware implements NestMiddleware {
   }
 
   use(req: Request, res: Response, next: (error?: unknown) => void): void {
-    const state = stateOf(res);
-    if (state.handled) return next();
-    state.handled = true;
+    const holder = holderOf(res);
+    if (holder[STATE] !== undefined) return next();
+    holder[STATE] = HANDLED;
     let answered: MaybePromise<boolean>;
     try {
       answered = this.handle(req, res);
@@ -136,7 +133,7 @@ export class CorsMiddleware implements NestMiddleware {
     if (req.headers.origin === undefined) {
       // Not a CORS request, but the response of a CORS route depends on the origin's presence.
       appendVary(res, VARY_ORIGIN);
-      keepVary(res, stateOf(res), VARY_ORIGIN);
+      this.keepVaryOrigin(res);
       return false;
     }
     const result = this.decide(req, path, target, preflight);
@@ -147,7 +144,8 @@ export class CorsMiddleware implements NestMiddleware {
   private respond(result: CorsResult, res: Response, preflight: boolean): boolean {
     this.cors.applyResult(result, res);
     if (!preflight) {
-      keepVary(res, stateOf(res), varyFields(result));
+      // An actual request varies on Origin or on nothing (Access-Control-Request-* vary preflights only).
+      if (result.varyByOrigin) this.keepVaryOrigin(res);
       return false;
     }
     // Answered and ended right here: nothing can replace Vary afterwards, so no write hook is needed.
@@ -155,6 +153,15 @@ export class CorsMiddleware implements NestMiddleware {
     res.setHeader('Content-Length', '0');
     res.end();
     return true;
+  }
+
+  /** Marks the response so that `Vary: Origin` is appended again if the app replaces Vary later. */
+  private keepVaryOrigin(res: Response): void {
+    const holder = holderOf(res);
+    if (holder[STATE] === KEEP_VARY_ORIGIN) return;
+    holder[STATE] = KEEP_VARY_ORIGIN;
+    // A response that does not inherit the hook (not from the Express app this was mounted on): hook it alone.
+    if ((res as { [HOOKED]?: true })[HOOKED] !== true) hookWriteHead(res);
   }
 
   private decide(req: Request, path: string, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<CorsResult> {
@@ -212,25 +219,28 @@ function policyLabel(target: NonNullable<PolicyTarget>): string {
 }
 
 /**
- * Appends `fields` to Vary again just before the headers are written (the caller has appended them
- * already), so an app that sets its own `Vary` later (with setHeader, which replaces) still ends up
- * with both (RULES 8). One hook per response, installed on that response only, and no closure.
+ * Wraps `target.writeHead` so that a response marked KEEP_VARY_ORIGIN gets `Vary: Origin` appended
+ * again just before its headers are written: an app that sets its own `Vary` later (setHeader
+ * replaces) still ends up with both (RULES 8).
  */
-function keepVary(res: Response, state: ResponseState, fields: readonly string[]): void {
-  if (fields.length === 0) return;
-  state.varyWritten = res.getHeader(CorsHeaders.vary);
-  if (state.vary) {
-    state.vary.push(...fields);
-    return;
-  }
-  state.vary = [...fields];
-  state.writeHead = res.writeHead;
-  res.writeHead = writeHeadKeepingVary as ServerResponse['writeHead'];
+function hookWriteHead(target: { writeHead: WriteHead }): void {
+  const writeHead = target.writeHead;
+  target.writeHead = function writeHeadKeepingVary(this: Response) {
+    // 'Origin' is what this middleware leaves when the app set no Vary: nothing to redo.
+    if (holderOf(this)[STATE] === KEEP_VARY_ORIGIN && !this.headersSent && this.getHeader(CorsHeaders.vary) !== 'Origin') appendVary(this, VARY_ORIGIN);
+    // eslint-disable-next-line prefer-rest-params
+    return (writeHead as (...args: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
+  } as WriteHead;
 }
 
-function writeHeadKeepingVary(this: Response): ServerResponse {
-  const state = stateOf(this);
-  if (!this.headersSent && this.getHeader(CorsHeaders.vary) !== state.varyWritten) appendVary(this, state.vary ?? []);
-  // eslint-disable-next-line prefer-rest-params
-  return (state.writeHead as (...args: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
+/**
+ * Hooks writeHead once on the Express app's own response prototype (`app.response`, meant for
+ * extension), so no response pays for a hook of its own: installing a method on each response
+ * cost about 1 % of a request. Does nothing when the HTTP adapter is not Express.
+ */
+function hookVaryOnPrototype(instance: unknown): void {
+  const proto = (instance as { response?: unknown } | undefined)?.response as ({ writeHead?: unknown } & { [HOOKED]?: true }) | undefined;
+  if (typeof proto !== 'object' || proto === null || typeof proto.writeHead !== 'function' || proto[HOOKED]) return;
+  hookWriteHead(proto as { writeHead: WriteHead });
+  proto[HOOKED] = true;
 }

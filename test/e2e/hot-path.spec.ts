@@ -1,9 +1,9 @@
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { Controller, Get, Module, Res, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Response } from 'express';
 import request from 'supertest';
-import { CorsPolicy, DefaultCorsPolicyProvider, EnableCors, IdentityCorsModule, InMemoryCorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { CorsMiddleware, CorsPolicy, DefaultCorsPolicyProvider, EnableCors, IdentityCorsModule, InMemoryCorsPolicyService, useIdentityCors } from 'nest-identity-cors';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 // The middleware answers synchronously while every step is synchronous, and starts the Promise and the
@@ -152,5 +152,28 @@ describe('a built-in ICorsPolicyService whose isOriginAllowed is replaced (as a 
     expect((await request(app.getHttpServer()).get('/connect/userinfo').set('Origin', A)).headers['access-control-allow-origin']).toBeUndefined();
     expect((await request(app.getHttpServer()).get('/connect/userinfo').set('Origin', B)).headers['access-control-allow-origin']).toBe(B);
     expect(asked).toEqual([A, B]);
+  });
+});
+
+describe('CorsMiddleware outside Express (no Express response prototype to hook)', () => {
+  it('still keeps Vary: Origin on a response whose app replaces Vary later', async () => {
+    const { app } = await start([IdentityCorsModule.forRoot({ policies })], false);
+    const middleware = app.get(CorsMiddleware);
+    const server = createServer((req, res) =>
+      middleware.use(req, res, () => {
+        res.setHeader('Vary', 'Accept-Encoding');
+        res.end('late');
+      }),
+    );
+    try {
+      const res = await request(server).get('/h/late-vary').set('Origin', A);
+      expect(res.headers['access-control-allow-origin']).toBe(A);
+      expect(res.headers.vary).toBe('Accept-Encoding, Origin');
+      const other = await request(server).get('/h/late-vary').set('Origin', 'https://other.example');
+      expect(other.headers['access-control-allow-origin']).toBeUndefined();
+      expect(other.headers.vary).toBe('Accept-Encoding, Origin');
+    } finally {
+      await app.close();
+    }
   });
 });
