@@ -17,36 +17,41 @@ export interface SampleAppOptions extends SampleConfig {
   database?: SampleDatabase;
 }
 
+type ModuleParts = Required<Pick<DynamicModule, 'imports' | 'providers'>>;
+
+/** CLIENT_STORE=memory: the library reads the clients from its options and validates their origins at startup. */
+function memoryStore(cors: IdentityCorsModuleOptions, config: SampleConfig): ModuleParts {
+  return { imports: [IdentityCorsModule.forRoot({ ...cors, identity: { ...cors.identity, clients: corsClients(config.clients) } })], providers: [] };
+}
+
+/** CLIENT_STORE=typeorm: README's "Database client store" setup; bootstrap seeds the clients through the TypeOrmClientStore provider. */
+function typeOrmStore(cors: IdentityCorsModuleOptions, database: SampleDatabase): ModuleParts {
+  return {
+    imports: [
+      TypeOrmModule.forRoot({ ...dataSourceOptions(database), retryAttempts: 1 }), // fail at once, not after 10 retries
+      IdentityCorsModule.forRoot(cors, {
+        corsPolicyService: {
+          useFactory: (dataSource: DataSource) => new CachingCorsPolicyService(new TypeOrmCorsPolicyService(dataSource)),
+          inject: [getDataSourceToken()],
+        },
+      }),
+    ],
+    providers: [{ provide: TypeOrmClientStore, useFactory: (dataSource: DataSource) => new TypeOrmClientStore(dataSource), inject: [getDataSourceToken()] }],
+  };
+}
+
 @Module({})
 export class SampleAppModule {
   static forRoot(options: SampleAppOptions): DynamicModule {
     const config: SampleConfig = { issuer: options.issuer, clients: options.clients };
-    const cors = {
+    const cors: IdentityCorsModuleOptions = {
+      identity: { preflightCacheDuration: 600 },
       policies: {
         public: (b) => b.allowAnyOrigin().withMethods('GET').allowAnyHeader(),
         partner: (b) => b.withOrigins(options.partnerOrigin).withMethods('GET', 'POST').allowAnyHeader().allowCredentials(),
       },
-    } satisfies IdentityCorsModuleOptions;
-    const store =
-      options.clientStore === 'typeorm'
-        ? // README's "Database client store" setup; bootstrap seeds the clients through the TypeOrmClientStore provider.
-          {
-            imports: [
-              TypeOrmModule.forRoot({ ...dataSourceOptions(options.database ?? {}), retryAttempts: 1 }), // fail at once, not after 10 retries
-              IdentityCorsModule.forRoot(
-                { ...cors, identity: { preflightCacheDuration: 600 } },
-                {
-                  corsPolicyService: {
-                    useFactory: (dataSource: DataSource) => new CachingCorsPolicyService(new TypeOrmCorsPolicyService(dataSource)),
-                    inject: [getDataSourceToken()],
-                  },
-                },
-              ),
-            ],
-            providers: [{ provide: TypeOrmClientStore, useFactory: (dataSource: DataSource) => new TypeOrmClientStore(dataSource), inject: [getDataSourceToken()] }],
-          }
-        : // the library validates the clients' origins at startup
-          { imports: [IdentityCorsModule.forRoot({ ...cors, identity: { clients: corsClients(config.clients), preflightCacheDuration: 600 } })], providers: [] };
+    };
+    const store = options.clientStore === 'typeorm' ? typeOrmStore(cors, options.database ?? {}) : memoryStore(cors, config);
     return {
       module: SampleAppModule,
       global: true, // SampleConfig is read by the identity module's controllers
