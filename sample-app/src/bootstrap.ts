@@ -3,6 +3,8 @@ import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
 import { useIdentityCors } from 'nest-identity-cors';
+import { TypeOrmClientStore } from 'nest-identity-cors/typeorm';
+import { CLIENT_STORES, seedClients, type ClientStoreKind, type SampleDatabase } from './clients/client-store.js';
 import { readClientsFile } from './clients/clients-file.js';
 import { SampleAppModule } from './sample-app.module.js';
 import { DEFAULT_CLIENTS_FILE } from './sample-paths.js';
@@ -17,6 +19,10 @@ export interface SampleOptions {
   issuer?: string;
   /** The clients JSON file. Default sample-app/config/clients.json. */
   clientsFile?: string;
+  /** Where the library reads the clients' CORS origins: 'memory' (its options) or 'typeorm' (a database seeded from the clients file). Default 'memory'. */
+  clientStore?: ClientStoreKind;
+  /** The typeorm store's database: PostgreSQL at `url`, else SQLite (sql.js) in `sqliteFile`, else SQLite in memory. Ignored with 'memory'. */
+  database?: SampleDatabase;
   /** The SPA's client id. Default 'spa'. */
   spaClientId?: string;
   /** Nest's logger option. Default: Nest's console logger. */
@@ -53,6 +59,22 @@ function checkIssuer(value: string): string {
   return value.replace(/\/+$/, ''); // endpoint URLs are built as `${issuer}/connect/...`
 }
 
+function checkClientStore(value: string): ClientStoreKind {
+  if (!(CLIENT_STORES as readonly string[]).includes(value)) {
+    throw new SampleConfigError(`CLIENT_STORE '${value}' is not a client store: use ${CLIENT_STORES.map((s) => `'${s}'`).join(' or ')}`);
+  }
+  return value as ClientStoreKind;
+}
+
+function checkDatabase(database: SampleDatabase): SampleDatabase {
+  if (database.url && database.sqliteFile) throw new SampleConfigError('DATABASE_URL and SQLITE_FILE are both set: unset one (DATABASE_URL uses PostgreSQL, SQLITE_FILE a SQLite file)');
+  // the scheme only: the URL may hold a password
+  if (database.url && !/^postgres(ql)?:\/\//i.test(database.url)) {
+    throw new SampleConfigError(`DATABASE_URL with scheme '${database.url.split(':')[0]}:' is not a PostgreSQL URL: use e.g. 'postgres://user@127.0.0.1:5432/identity', or unset it for SQLite`);
+  }
+  return database;
+}
+
 const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
 /** Starts the identity server (with the host API) and the browser app's servers; `close()` stops them all. */
@@ -61,11 +83,14 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
   const spaPorts = (options.spaPorts ?? DEFAULTS.spaPorts).map((p) => checkPort('SPA port', p));
   if (spaPorts.length === 0) throw new SampleConfigError('at least one SPA port is needed');
   const issuer = checkIssuer(options.issuer ?? `http://localhost:${port}`);
-  const clients = readClientsFile(options.clientsFile ?? DEFAULT_CLIENTS_FILE);
+  const clientStore = checkClientStore(options.clientStore ?? 'memory');
+  const database = clientStore === 'typeorm' ? checkDatabase(options.database ?? {}) : {};
+  const clientsFile = options.clientsFile ?? DEFAULT_CLIENTS_FILE;
+  const clients = readClientsFile(clientsFile);
   const spaOrigins = spaPorts.map((p) => `http://localhost:${p}`);
 
   // abortOnError: false makes a configuration error a rejected promise instead of process.exit.
-  const app = await NestFactory.create(SampleAppModule.forRoot({ issuer, clients, partnerOrigin: spaOrigins[0]! }), {
+  const app = await NestFactory.create(SampleAppModule.forRoot({ issuer, clients, partnerOrigin: spaOrigins[0]!, clientStore, database }), {
     abortOnError: false,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
@@ -75,6 +100,7 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
     await app.close();
   };
   try {
+    if (clientStore === 'typeorm') await seedClients(app.get(TypeOrmClientStore), clients, clientsFile);
     useIdentityCors(app); // before the body parsers, so a malformed token request's 400 carries CORS headers too
     await app.listen(port);
     for (const spaPort of spaPorts) spaServers.push(await startSpaServer(spaPort, { authority: issuer, clientId: options.spaClientId ?? 'spa' }));
@@ -85,7 +111,7 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
   return { app, issuer, spaOrigins, close };
 }
 
-/** Reads PORT, SPA_PORTS (or SPA_PORT / SPA_DENIED_PORT), ISSUER and CLIENTS_FILE. */
+/** Reads PORT, SPA_PORTS (or SPA_PORT / SPA_DENIED_PORT), ISSUER, CLIENTS_FILE, CLIENT_STORE, DATABASE_URL and SQLITE_FILE. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): SampleOptions {
   const number = (name: string, value: string) => {
     if (!/^\d+$/.test(value.trim())) throw new SampleConfigError(`${name}='${value}' is not a port: use a whole number such as 4200`);
@@ -101,5 +127,10 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SampleOptions {
     ...(spaPorts ? { spaPorts } : {}),
     ...(env.ISSUER ? { issuer: env.ISSUER } : {}),
     ...(env.CLIENTS_FILE ? { clientsFile: env.CLIENTS_FILE } : {}),
+    ...(env.CLIENT_STORE ? { clientStore: checkClientStore(env.CLIENT_STORE) } : {}),
+    // the database variables only matter to the typeorm store (DATABASE_URL may be set for the tests)
+    ...(env.CLIENT_STORE === 'typeorm' && (env.DATABASE_URL || env.SQLITE_FILE)
+      ? { database: { ...(env.DATABASE_URL ? { url: env.DATABASE_URL } : {}), ...(env.SQLITE_FILE ? { sqliteFile: env.SQLITE_FILE } : {}) } }
+      : {}),
   };
 }

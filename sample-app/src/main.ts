@@ -1,11 +1,14 @@
 import { ICorsPolicyService } from 'nest-identity-cors';
 import { bootstrap, optionsFromEnv } from './bootstrap.js';
+import { describeClientStore } from './clients/client-store.js';
 
 // npm run start:sample: the identity server on PORT, the browser app on each of SPA_PORTS.
 try {
-  const sample = await bootstrap(optionsFromEnv(process.env));
+  const options = optionsFromEnv(process.env);
+  const sample = await bootstrap(options);
   const cors = sample.app.get<ICorsPolicyService>(ICorsPolicyService);
   console.log(`\nIdentity server: ${sample.issuer}  (discovery: ${sample.issuer}/.well-known/openid-configuration)`);
+  console.log(`CORS clients: ${describeClientStore(options.clientStore, options.database)}`);
   for (const origin of sample.spaOrigins) {
     // ask the library, so the label matches what the browser will see
     console.log(

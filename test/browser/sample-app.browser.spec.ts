@@ -23,12 +23,13 @@ const status = (page: Page, id: string) => page.getAttribute(`#${id}`, 'data-sta
 const text = (page: Page, selector: string) => page.textContent(selector);
 const corsBlocked = (url: string, origin: string) => `Access to fetch at '${url}' from origin '${origin}' has been blocked by CORS policy`;
 
-describe('sample app in headless Chromium', () => {
+// Both client stores; the typeorm one on SQLite in memory (test/sample covers PostgreSQL).
+describe.each(['memory', 'typeorm'] as const)('sample app in headless Chromium (CLIENT_STORE=%s)', (clientStore) => {
   let sample: TestSample;
   let browser: Browser;
 
   beforeAll(async () => {
-    sample = await startTestSample();
+    sample = await startTestSample({ clientStore });
     browser = await launchChromium();
   }, BROWSER_TIMEOUT);
   afterAll(async () => {

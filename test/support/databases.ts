@@ -65,6 +65,17 @@ export class TestDatabase {
     return dataSource;
   }
 
+  /**
+   * This database for an app configured by connection string alone (the sample's DATABASE_URL or
+   * SQLITE_FILE): the SQLite file, or DATABASE_URL with its search_path set to the test schema.
+   */
+  get connection(): { url: string } | { sqliteFile: string } {
+    if (this.backend === 'sqlite') return { sqliteFile: this.place };
+    const url = new URL(postgresUrl());
+    url.searchParams.set('options', `-c search_path=${this.place}`);
+    return { url: url.toString() };
+  }
+
   async dispose(): Promise<void> {
     await Promise.allSettled(this.dataSources.filter((ds) => ds.isInitialized).map((ds) => ds.destroy()));
     if (this.backend === 'sqlite') rmSync(join(this.place, '..'), { recursive: true, force: true });
