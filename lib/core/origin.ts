@@ -245,3 +245,16 @@ export function serverOrigin(protocol: string, host: string | undefined): string
   }
   return answer === NOT_AN_ORIGIN ? undefined : answer;
 }
+
+/**
+ * False when an origin cannot be the server's own for this Host header, because their host
+ * names differ: a cheap test that needs no scheme (only Express knows it, honouring `trust proxy`).
+ * True means "compare with serverOrigin": a Host spelled unusually only costs that comparison.
+ */
+export function mayBeSameOrigin(origin: string, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const authority = origin.slice(origin.indexOf('://') + 3).toLowerCase();
+  return hostName(authority) === hostName(host.toLowerCase());
+}
+
+const hostName = (authority: string) => authority.replace(/:\d*$/, '');

@@ -11,9 +11,12 @@ export function declareSyncTwin(method: Function, twinName: string): void {
   twins.set(method, twinName);
 }
 
-/** `target[name](...args)`, or its synchronous twin's answer when `target[name]` is a built-in wrapper. */
-export function callPreferringSync<R>(target: object, name: string, ...args: unknown[]): R {
-  const methods = target as Record<string, (...a: unknown[]) => R>;
-  const twin = twins.get(methods[name]);
-  return methods[twin ?? name](...args);
+/**
+ * `target[name](a, b)`, or its synchronous twin's answer when `target[name]` is a built-in wrapper.
+ * Two fixed parameters (the hot path's methods take one or two) so that no call allocates a rest array.
+ */
+export function callPreferringSync<R>(target: object, name: string, a?: unknown, b?: unknown): R {
+  const methods = target as Record<string, (a?: unknown, b?: unknown) => R>;
+  const twin = twins.get(methods[name]!);
+  return methods[twin ?? name]!(a, b);
 }

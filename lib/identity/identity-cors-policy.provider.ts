@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { CorsPolicy } from '../core/cors-policy.js';
-import { parseRequestOrigin, serverOrigin } from '../core/origin.js';
+import { mayBeSameOrigin, parseRequestOrigin, serverOrigin } from '../core/origin.js';
 import type { ICorsPolicyProvider } from '../providers/cors-policy-provider.interface.js';
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 import type { CorsPathSet } from './cors-paths.js';
@@ -71,7 +71,8 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
     }
     const origin = parseRequestOrigin(request.headers.origin);
     if (origin === undefined) return undefined;
-    if (origin === serverOrigin(protocolOf(request), request.headers.host)) {
+    // The host names compare first: reading Express's req.protocol costs more than the rest of this check.
+    if (mayBeSameOrigin(origin, request.headers.host) && origin === serverOrigin(protocolOf(request), request.headers.host)) {
       this.logger.debug(`Origin ${origin} is the server's own origin; no CORS needed for ${path}`);
       return undefined;
     }

@@ -4,7 +4,7 @@ import type { HttpServer } from '@nestjs/common';
 import type { CorsPolicy } from '../core/cors-policy.js';
 import { CorsHeaders, type CorsResult, CorsService, deniedResult, isPreflightRequest, appendVary } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
-import { parseRequestOrigin } from '../core/origin.js';
+import { mayBeSameOrigin, parseRequestOrigin } from '../core/origin.js';
 import { requestPath } from '../core/request-path.js';
 import { withTimeout } from '../core/with-timeout.js';
 import { ICorsPolicyProvider } from '../providers/cors-policy-provider.interface.js';
@@ -86,8 +86,10 @@ export class CorsMiddleware implements NestMiddleware {
       const pass = () => {
         for (const listener of listeners) listener.call(server, req, res);
       };
-      if (this.answersEarly(req)) this.use(req, res, pass);
-      else pass();
+      if (!this.answersEarly(req)) return pass();
+      // Marked before Express sees it: should it come through to the Express mount (on a failure), it is not handled twice.
+      (res as Response)[STATE] = HANDLED;
+      this.run(req, res, pass);
     });
   }
 
@@ -99,9 +101,12 @@ export class CorsMiddleware implements NestMiddleware {
   }
 
   use(req: Request, res: Response, next: (error?: unknown) => void): void {
-    const holder = holderOf(res);
-    if (holder[STATE] !== undefined) return next();
-    holder[STATE] = HANDLED;
+    // A marked response went through here already (before Express, or through a second mount).
+    if (holderOf(res)[STATE] !== undefined || (res as Response)[STATE] !== undefined) return next();
+    this.run(req, res, next);
+  }
+
+  private run(req: Request, res: Response, next: (error?: unknown) => void): void {
     let answered: MaybePromise<boolean>;
     try {
       answered = this.handle(req, res);
@@ -204,14 +209,6 @@ export class CorsMiddleware implements NestMiddleware {
   private handlingFailed(req: Request, error: unknown): void {
     this.logger.error(`CORS handling failed for ${req.method} ${requestPath(req)}; no CORS headers sent`, error instanceof Error ? error.stack : String(error));
   }
-}
-
-/** True when the Origin names the same host as the Host header: only Express knows the scheme (trust proxy). */
-function mayBeSameOrigin(origin: string, host: string | undefined): boolean {
-  if (host === undefined) return false;
-  const authority = origin.slice(origin.indexOf('://') + 3).toLowerCase();
-  const hostname = (value: string) => value.replace(/:\d*$/, '');
-  return hostname(authority) === hostname(host.toLowerCase());
 }
 
 function policyLabel(target: NonNullable<PolicyTarget>): string {

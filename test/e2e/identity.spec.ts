@@ -97,6 +97,24 @@ describe('identity endpoints with in-memory clients', () => {
     expect(acao(res)).toBeUndefined();
   });
 
+  it('skips CORS for the server origin even when a client lists it, however Host spells it', async () => {
+    const own = ['http://id.example', 'http://id.example:8443'];
+    const selfListed = await createApp({
+      imports: [IdentityCorsModule.forRoot({ identity: { clients: [{ clientId: 'self', allowedCorsOrigins: own }] } })],
+      controllers: [IdentityController],
+    });
+    try {
+      const userinfo = (host: string, origin: string) => server(selfListed).get('/connect/userinfo').set('Host', host).set('Origin', origin);
+      expect(acao(await userinfo('id.example:8443', own[1]!))).toBeUndefined();
+      expect(acao(await userinfo('ID.example:80', own[0]!))).toBeUndefined();
+      // from another host the same origins are cross-origin, and allowed
+      expect(acao(await userinfo('other.example', own[0]!))).toBe(own[0]);
+      expect(acao(await userinfo('id.example:3000', own[1]!))).toBe(own[1]);
+    } finally {
+      await selfListed.close();
+    }
+  });
+
   it("leaves the host's policies and decorators as if the identity layer were not there (RULES 12)", async () => {
     const partner = await server(app).get('/api/partner').set('Origin', PARTNER);
     expect(acao(partner)).toBe(PARTNER);

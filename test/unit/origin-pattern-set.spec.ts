@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { OriginPattern, OriginPatternSet, parseRequestOrigin, serverOrigin } from '../../lib/core/origin.js';
+import { mayBeSameOrigin, OriginPattern, OriginPatternSet, parseRequestOrigin, serverOrigin } from '../../lib/core/origin.js';
 
 // The indexed pattern lookup and the memoized origin checks are speed-ups: each must answer exactly
 // what the plain version answers.
@@ -64,5 +64,24 @@ describe('memoized origin checks', () => {
     expect(serverOrigin('http', 'Localhost:80')).toBe('http://localhost');
     expect(serverOrigin('http', 'bad host')).toBeUndefined();
     expect(serverOrigin('http', 'bad host')).toBeUndefined();
+  });
+});
+
+describe('mayBeSameOrigin (the cheap test before serverOrigin)', () => {
+  it('is true whenever serverOrigin could equal the origin, whatever the port or case in Host', () => {
+    for (const [origin, host] of [
+      ['https://id.example', 'id.example'],
+      ['https://id.example', 'ID.Example:443'],
+      ['http://id.example:8443', 'id.example:8443'],
+      ['http://[::1]:3000', '[::1]:3000'],
+    ]) {
+      expect(mayBeSameOrigin(origin, host)).toBe(true);
+    }
+  });
+
+  it('is false for another host name, or without Host', () => {
+    expect(mayBeSameOrigin('https://spa.example', 'id.example')).toBe(false);
+    expect(mayBeSameOrigin('https://id.example.evil', 'id.example')).toBe(false);
+    expect(mayBeSameOrigin('https://id.example', undefined)).toBe(false);
   });
 });
