@@ -1,8 +1,9 @@
 // `npm run bench`: the same tiny Nest app under configurations a–f, four scenarios each, loopback only.
 // Every round starts a FRESH server process per configuration (`node bench/server.mjs <config>`); for each
-// scenario and configuration it checks the CORS answer, then loads the server with autocannon from this
-// process: a warmup window (discarded), then a measured window. Medians over rounds; ratios against (b) and (a)
-// of the same run. Writes bench/results/<date>.md and prints it.
+// scenario and configuration it checks the CORS answer and warms the server up with autocannon from this
+// process, then measures short windows, one per configuration in turn, for several cycles. Ratios against (b)
+// and (a) are paired per cycle (windows seconds apart), then the median is taken: on a shared machine whose
+// speed changes from one second to the next, that is what stays put. Writes bench/results/<date>.md and prints it.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -15,8 +16,11 @@ import { ALLOWED_ORIGIN, CONFIGS, SCENARIOS } from './fixtures.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const env = process.env;
-const ROUNDS = Number(env.BENCH_ROUNDS ?? 3);
-const DURATION = Number(env.BENCH_DURATION ?? 3);
+const ROUNDS = Number(env.BENCH_ROUNDS ?? 2);
+/** Measured windows per configuration, scenario and round: short, and interleaved across the configurations. */
+const CYCLES = Number(env.BENCH_CYCLES ?? 6);
+/** Seconds per measured window (autocannon's shortest run). */
+const WINDOW = Number(env.BENCH_WINDOW ?? 1);
 const WARMUP = Number(env.BENCH_WARMUP ?? 1);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 16);
 const ONLY = (env.BENCH_ONLY ?? Object.keys(CONFIGS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
@@ -111,12 +115,22 @@ function check(config, scenario, { status, headers }) {
 }
 
 function load(port, path, scenario, duration) {
-  return autocannon({
-    url: `http://127.0.0.1:${port}${path}`,
-    method: scenario.method,
-    headers: scenario.headers,
-    connections: CONNECTIONS,
-    duration,
+  return autocannon({ url: `http://127.0.0.1:${port}${path}`, method: scenario.method, headers: scenario.headers, connections: CONNECTIONS, duration });
+}
+
+/** One measured window; its rate is timed here, from the start to the last response (autocannon rounds its own duration). */
+function timedWindow(port, path, scenario) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    let last = start;
+    let responses = 0;
+    const instance = autocannon({ url: `http://127.0.0.1:${port}${path}`, method: scenario.method, headers: scenario.headers, connections: CONNECTIONS, duration: WINDOW }, (error, result) =>
+      error ? reject(error) : resolve({ result, rps: (responses * 1000) / (last - start) }),
+    );
+    instance.on('response', () => {
+      responses++;
+      last = performance.now();
+    });
   });
 }
 
@@ -157,10 +171,17 @@ for (let round = 0; round < ROUNDS; round++) {
         check(config, name, answer);
         statuses[`${config}/${name}`] = answer.status;
         if (WARMUP > 0) await load(port, path, scenario, WARMUP);
-        const result = await load(port, path, scenario, DURATION);
-        samples[config][name].push({ rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts });
-        log(`round ${round + 1}/${ROUNDS} ${name.padEnd(9)} ${config} ${Math.round(result.requests.average)} req/s, p99 ${result.latency.p99} ms`);
       }
+      // Short windows, the configurations in turn (the order rotating every cycle): a shared machine's speed
+      // changes within seconds, and windows this close in time see nearly the same machine.
+      for (let cycle = 0; cycle < CYCLES; cycle++) {
+        for (let i = 0; i < order.length; i++) {
+          const config = order[(i + cycle) % order.length];
+          const { result, rps } = await timedWindow(servers[config].port, CONFIGS[config].path, scenario);
+          samples[config][name].push({ rps, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts });
+        }
+      }
+      log(`round ${round + 1}/${ROUNDS} ${name.padEnd(9)} ${order.map((c) => `${c} ${Math.round(median(samples[c][name].slice(-CYCLES).map((x) => x.rps)))}`).join(', ')} req/s`);
     }
   } finally {
     await Promise.all(Object.values(servers).map(({ child }) => stopServer(child)));
@@ -168,7 +189,23 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 const med = (config, name, key) => median(samples[config][name].map((s) => s[key]));
-const ratio = (config, base, name) => (samples[base]?.[name] && samples[config]?.[name] ? med(config, name, 'rps') / med(base, name, 'rps') : undefined);
+/**
+ * Paired ratios: the windows of one cycle are measured back to back, so the ratio within a cycle cancels the
+ * drift of a shared machine; the median over all cycles of all rounds then drops the outliers.
+ */
+const roundRatios = (config, base, name) =>
+  samples[base]?.[name] && samples[config]?.[name] ? samples[config][name].map((sample, round) => sample.rps / samples[base][name][round].rps) : undefined;
+const ratio = (config, base, name) => {
+  const ratios = roundRatios(config, base, name);
+  return ratios ? median(ratios) : undefined;
+};
+/** The middle half of the paired ratios (first to third quartile): how far one cycle's answer can be trusted. */
+const spread = (config, base, name) => {
+  const ratios = roundRatios(config, base, name)?.sort((x, y) => x - y);
+  if (!ratios?.length) return '–';
+  const at = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
+  return `${fmt(at(0.25))} – ${fmt(at(0.75))}`;
+};
 const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
 
 const lines = [];
@@ -176,7 +213,7 @@ const date = new Date().toISOString();
 lines.push(`# nest-identity-cors benchmark, ${date}`);
 lines.push('');
 lines.push(
-  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}. ${ROUNDS} rounds (fresh server processes per round; per scenario the configurations back to back, ${WARMUP} s warmup + ${DURATION} s measured each), ${CONNECTIONS} connections, autocannon in a separate process on loopback. Library mounted with ${{ early: '`useIdentityCors(app)` (before body parsers)', module: 'the module alone (after body parsers)', server: '`useIdentityCors(app, { preflightBeforeExpress: true })` (preflights answered before Express)' }[MOUNT]}. Medians over rounds; ratios are of medians, same run.`,
+  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}. ${ROUNDS} rounds (fresh server processes per round; per scenario ${WARMUP} s warmup each, then ${CYCLES} cycles of one ${WINDOW} s window per configuration in turn), ${CONNECTIONS} connections, autocannon in a separate process on loopback. Library mounted with ${{ early: '`useIdentityCors(app)` (before body parsers)', module: 'the module alone (after body parsers)', server: '`useIdentityCors(app, { preflightBeforeExpress: true })` (preflights answered before Express)' }[MOUNT]}. req/s and p99: medians over windows; ratios: the median over cycles of each cycle's ratio (paired windows, so the machine's drift cancels).`,
 );
 lines.push('');
 lines.push('| config | scenario | req/s | p99 ms | × (b) enableCors | × (a) no CORS | status |');
@@ -196,23 +233,24 @@ for (const config of ONLY) {
 
 /** Each target: the ratio, its threshold, and what it compares. */
 const targets = [
-  ['allowed GET, host policy (c) vs enableCors (b)', ratio('c', 'b', 'allowed'), 1.0],
-  ['allowed GET, host policy (c) vs no CORS (a)', ratio('c', 'a', 'allowed'), 0.95],
-  ['allowed GET, identity path (d) vs enableCors (b)', ratio('d', 'b', 'allowed'), 1.0],
-  ['allowed GET, identity path (d) vs no CORS (a)', ratio('d', 'a', 'allowed'), 0.95],
-  ['preflight, host policy (c) vs enableCors (b)', ratio('c', 'b', 'preflight'), 1.2],
-  ['preflight, identity path (d) vs enableCors (b)', ratio('d', 'b', 'preflight'), 1.2],
-  ['allowed GET, 100k clients (e) vs 3 clients (d)', ratio('e', 'd', 'allowed'), 0.95],
-  ['preflight, 100k clients (e) vs 3 clients (d)', ratio('e', 'd', 'preflight'), 0.95],
-  ['allowed GET, DB store + warm cache (f) vs in-memory (d)', ratio('f', 'd', 'allowed'), 0.95],
-  ['preflight, DB store + warm cache (f) vs in-memory (d)', ratio('f', 'd', 'preflight'), 0.95],
+  ['allowed GET, host policy (c) vs enableCors (b)', 'c', 'b', 'allowed', 1.0],
+  ['allowed GET, host policy (c) vs no CORS (a)', 'c', 'a', 'allowed', 0.95],
+  ['allowed GET, identity path (d) vs enableCors (b)', 'd', 'b', 'allowed', 1.0],
+  ['allowed GET, identity path (d) vs no CORS (a)', 'd', 'a', 'allowed', 0.95],
+  ['preflight, host policy (c) vs enableCors (b)', 'c', 'b', 'preflight', 1.2],
+  ['preflight, identity path (d) vs enableCors (b)', 'd', 'b', 'preflight', 1.2],
+  ['allowed GET, 100k clients (e) vs 3 clients (d)', 'e', 'd', 'allowed', 0.95],
+  ['preflight, 100k clients (e) vs 3 clients (d)', 'e', 'd', 'preflight', 0.95],
+  ['allowed GET, DB store + warm cache (f) vs in-memory (d)', 'f', 'd', 'allowed', 0.95],
+  ['preflight, DB store + warm cache (f) vs in-memory (d)', 'f', 'd', 'preflight', 0.95],
 ];
 lines.push('');
-lines.push('| target | ratio | threshold | met |');
-lines.push('| --- | ---: | ---: | --- |');
-for (const [what, value, threshold] of targets) {
+lines.push('| target | ratio (median of cycles) | middle half of cycles | threshold | met |');
+lines.push('| --- | ---: | ---: | ---: | --- |');
+for (const [what, config, base, name, threshold] of targets) {
+  const value = ratio(config, base, name);
   const met = value === undefined || Number.isNaN(value) ? 'not measured' : value >= threshold ? 'yes' : 'NO';
-  lines.push(`| ${what} | ${fmt(value)} | ≥ ${threshold.toFixed(2)} | ${met} |`);
+  lines.push(`| ${what} | ${fmt(value)} | ${spread(config, base, name)} | ≥ ${threshold.toFixed(2)} | ${met} |`);
 }
 lines.push('');
 lines.push(`Server heap after startup (median): ${configs.map((c) => `${c} ${(median(startupHeap[c]) / 2 ** 20).toFixed(0)} MB`).join(', ')}.`);
