@@ -43,6 +43,7 @@ export interface CorsResult {
   varyByRequestHeaders: boolean;
 }
 
+const VARY_ORIGIN: readonly string[] = Object.freeze(['Origin']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Bound on the reflected Access-Control-Request-Headers list. */
 const MAX_REQUEST_HEADERS_LENGTH = 2048;
@@ -103,7 +104,11 @@ export class CorsService {
     const preflight = isPreflightRequest(request);
     const origin = parseRequestOrigin(request.headers[CorsHeaders.origin]);
     if (origin === undefined) return deniedResult(preflight);
+    return this.evaluateOrigin(request, policy, origin, preflight);
+  }
 
+  /** evaluate, for a caller that has already parsed the request's origin and knows whether it is a preflight. */
+  evaluateOrigin(request: CorsRequest, policy: CorsPolicy, origin: string, preflight: boolean): CorsResult | Promise<CorsResult> {
     let requestMethod: string | undefined;
     let requestHeaders: string[] = [];
     if (preflight) {
@@ -121,7 +126,8 @@ export class CorsService {
 
   /** Writes the headers a result calls for; a denial writes only `Vary`. */
   applyResult(result: CorsResult, response: CorsResponse): void {
-    appendVary(response, varyFields(result));
+    // The usual case, an actual request varying on Origin alone, without building the list.
+    appendVary(response, result.varyByOrigin && !result.varyByRequestMethod && !result.varyByRequestHeaders ? VARY_ORIGIN : varyFields(result));
     if (!result.isOriginAllowed || result.allowedOrigin === undefined) return;
 
     response.setHeader(CorsHeaders.allowOrigin, result.allowedOrigin);

@@ -189,7 +189,7 @@ export class CorsMiddleware implements NestMiddleware {
 
   private evaluate(req: Request, policy: CorsPolicy | undefined, origin: string, path: string, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<CorsResult> {
     if (!policy) return deniedResult(preflight);
-    const result = this.cors.evaluate(req, policy);
+    const result = this.cors.evaluateOrigin(req, policy, origin, preflight);
     if (isPromiseLike(result)) return result.then((decided) => this.logDenial(decided, origin, path, target));
     return this.logDenial(result, origin, path, target);
   }
