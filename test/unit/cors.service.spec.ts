@@ -96,6 +96,22 @@ describe('CorsService.evaluatePolicy (after ASP.NET Core CorsService)', () => {
   });
 });
 
+describe('CorsService.evaluateOrigin (the middleware\'s entry, origin already parsed)', () => {
+  const policy = build((b) => b.withOrigins('https://a.example').withMethods('GET', 'PUT').withHeaders('x-a'));
+
+  it('gives what evaluate gives, for actual requests and preflights', async () => {
+    for (const [request, isPreflight] of [
+      [get('https://a.example'), false],
+      [get('https://c.example'), false],
+      [preflight('https://a.example', 'PUT', 'x-a'), true],
+      [preflight('https://c.example', 'PUT'), true],
+    ] as const) {
+      const origin = String(request.headers.origin);
+      expect(await service.evaluateOrigin(request, policy, origin, isPreflight)).toEqual(await service.evaluate(request, policy));
+    }
+  });
+});
+
 describe('CorsService.applyResult', () => {
   it('writes only Vary on a denial (RULES 7, 8)', async () => {
     const { response } = await apply(get('https://c.example'), build((b) => b.withOrigins('https://a.example')));
