@@ -43,7 +43,8 @@ export interface CorsResult {
   varyByRequestHeaders: boolean;
 }
 
-const VARY_ORIGIN: readonly string[] = Object.freeze(['Origin']);
+/** The Vary list of an actual request that depends on its origin. */
+export const VARY_ORIGIN: readonly string[] = Object.freeze(['Origin']);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Bound on the reflected Access-Control-Request-Headers list. */
 const MAX_REQUEST_HEADERS_LENGTH = 2048;

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';
 import type { CorsPolicy } from '../core/cors-policy.js';
-import { CorsHeaders, type CorsResult, CorsService, deniedResult, isPreflightRequest, appendVary } from '../core/cors.service.js';
+import { CorsHeaders, type CorsResult, CorsService, deniedResult, isPreflightRequest, appendVary, VARY_ORIGIN } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { mayBeSameOrigin, parseRequestOrigin } from '../core/origin.js';
 import { requestPath } from '../core/request-path.js';
@@ -35,7 +35,6 @@ function holderOf(res: Response): MarkHolder {
   return typeof res.locals === 'object' && res.locals !== null ? res.locals : res;
 }
 
-const VARY_ORIGIN: readonly string[] = ['Origin'];
 
 /**
  * The thin Nest edge: finds the request's policy (identity path, route metadata, or global policy),
