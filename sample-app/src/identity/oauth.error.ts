@@ -13,3 +13,10 @@ export function oauthForm(req: Request, body: unknown): Record<string, unknown> 
   if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'send the parameters as application/x-www-form-urlencoded');
   return (body ?? {}) as Record<string, unknown>;
 }
+
+/** The named form parameter, or invalid_request naming it (a parameter sent twice arrives as an array). */
+export function requiredParam(form: Record<string, unknown>, name: string): string {
+  const value = form[name];
+  if (typeof value !== 'string' || value === '') throw new OAuthError('invalid_request', `${name} is required (exactly once)`);
+  return value;
+}

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, HttpStatus, Post, Req } from '@nestjs/commo
 import type { Request } from 'express';
 import { ClientRegistry } from './client-registry.js';
 import { GrantStore } from './grant.store.js';
-import { OAuthError, oauthForm } from './oauth.error.js';
+import { OAuthError, oauthForm, requiredParam } from './oauth.error.js';
 import { TokenService } from './token.service.js';
 
 /**
@@ -22,8 +22,7 @@ export class RevocationController {
   async revoke(@Req() req: Request, @Body() body: Record<string, unknown> | undefined): Promise<void> {
     const form = oauthForm(req, body);
     const client = this.clients.authenticate(form);
-    const token = form.token;
-    if (typeof token !== 'string' || token === '') throw new OAuthError('invalid_request', 'token is required');
+    const token = requiredParam(form, 'token');
     const hint = form.token_type_hint;
     if (hint !== undefined && hint !== 'access_token' && hint !== 'refresh_token') {
       throw new OAuthError('unsupported_token_type', 'token_type_hint must be access_token or refresh_token');

@@ -3,18 +3,11 @@ import type { Request } from 'express';
 import type { SampleClient } from '../clients/sample-client.interface.js';
 import { ClientRegistry } from './client-registry.js';
 import { GrantStore } from './grant.store.js';
-import { OAuthError, oauthForm } from './oauth.error.js';
+import { OAuthError, oauthForm, requiredParam } from './oauth.error.js';
 import { verifyS256 } from './pkce.js';
 import { TokenService, type TokenResponse } from './token.service.js';
 
 type Form = Record<string, unknown>;
-
-/** Returns the named form parameter, or throws invalid_request naming it. */
-function required(form: Form, name: string): string {
-  const value = form[name];
-  if (typeof value !== 'string' || value === '') throw new OAuthError('invalid_request', `${name} is required (exactly once)`);
-  return value;
-}
 
 /**
  * The token endpoint (RFC 6749 §3.2) for public clients: authorization_code with PKCE S256 and
@@ -45,9 +38,9 @@ export class TokenController {
   }
 
   private async authorizationCode(client: SampleClient, form: Form): Promise<TokenResponse> {
-    const code = this.grants.redeemCode(required(form, 'code'));
-    const redirectUri = required(form, 'redirect_uri');
-    const verifier = required(form, 'code_verifier');
+    const code = this.grants.redeemCode(requiredParam(form, 'code'));
+    const redirectUri = requiredParam(form, 'redirect_uri');
+    const verifier = requiredParam(form, 'code_verifier');
     if (!code || code.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'the code is unknown, expired, already used or issued to another client');
     if (code.redirectUri !== redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri differs from the one of the authorize request');
     if (!verifyS256(verifier, code.codeChallenge)) throw new OAuthError('invalid_grant', 'PKCE verification failed: code_verifier does not match code_challenge');
@@ -56,7 +49,7 @@ export class TokenController {
   }
 
   private async refreshToken(client: SampleClient, form: Form): Promise<TokenResponse> {
-    const handle = required(form, 'refresh_token');
+    const handle = requiredParam(form, 'refresh_token');
     // check the owner before redeeming, so another client cannot burn this client's token
     const owned = this.grants.peekRefreshToken(handle);
     if (!owned || owned.clientId !== client.clientId) throw new OAuthError('invalid_grant', 'the refresh token is unknown, expired, revoked, already used or issued to another client');
