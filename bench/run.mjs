@@ -114,8 +114,11 @@ function check(config, scenario, { status, headers }) {
   if (problems.length > 0) throw new Error(`configuration ${config}, scenario ${scenario}: ${problems.join('; ')}`);
 }
 
+/** autocannon's options for `duration` seconds of one scenario against one server. */
+const loadOptions = (port, path, scenario, duration) => ({ url: `http://127.0.0.1:${port}${path}`, method: scenario.method, headers: scenario.headers, connections: CONNECTIONS, duration });
+
 function load(port, path, scenario, duration) {
-  return autocannon({ url: `http://127.0.0.1:${port}${path}`, method: scenario.method, headers: scenario.headers, connections: CONNECTIONS, duration });
+  return autocannon(loadOptions(port, path, scenario, duration));
 }
 
 /** One measured window; its rate is timed here, from the start to the last response (autocannon rounds its own duration). */
@@ -124,7 +127,7 @@ function timedWindow(port, path, scenario) {
     const start = performance.now();
     let last = start;
     let responses = 0;
-    const instance = autocannon({ url: `http://127.0.0.1:${port}${path}`, method: scenario.method, headers: scenario.headers, connections: CONNECTIONS, duration: WINDOW }, (error, result) =>
+    const instance = autocannon(loadOptions(port, path, scenario, WINDOW), (error, result) =>
       error ? reject(error) : resolve({ result, rps: (responses * 1000) / (last - start) }),
     );
     instance.on('response', () => {
