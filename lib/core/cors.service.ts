@@ -129,6 +129,11 @@ export class CorsService {
   applyResult(result: CorsResult, response: CorsResponse): void {
     // The usual case, an actual request varying on Origin alone, without building the list.
     appendVary(response, result.varyByOrigin && !result.varyByRequestMethod && !result.varyByRequestHeaders ? VARY_ORIGIN : varyFields(result));
+    this.applyAccessControl(result, response);
+  }
+
+  /** applyResult without `Vary`, for a caller that appends it itself (later, after the app's own Vary). */
+  applyAccessControl(result: CorsResult, response: CorsResponse): void {
     if (!result.isOriginAllowed || result.allowedOrigin === undefined) return;
 
     response.setHeader(CorsHeaders.allowOrigin, result.allowedOrigin);
@@ -194,20 +199,22 @@ export function varyFields(result: CorsResult): string[] {
 
 /** Adds fields to `Vary`, keeping whatever is there (RULES 8); `Vary: *` already covers everything. */
 export function appendVary(response: CorsResponse, fields: readonly string[]): void {
-  if (fields.length === 0) return;
-  const current = response.getHeader(CorsHeaders.vary);
+  const merged = varyWith(response.getHeader(CorsHeaders.vary), fields);
+  if (merged !== undefined) response.setHeader(CorsHeaders.vary, merged);
+}
+
+/** The `Vary` value `current` plus `fields`, or undefined when `current` already covers them. */
+export function varyWith(current: number | string | readonly string[] | undefined, fields: readonly string[]): string | undefined {
+  if (fields.length === 0) return undefined;
   // The usual case: nothing there yet.
-  if (current === undefined || current === '') {
-    response.setHeader(CorsHeaders.vary, fields.length === 1 ? fields[0] : fields.join(', '));
-    return;
-  }
+  if (current === undefined || current === '') return fields.length === 1 ? fields[0] : fields.join(', ');
   const existing = (Array.isArray(current) ? current.join(',') : String(current))
     .split(',')
     .map((field) => field.trim())
     .filter((field) => field !== '');
-  if (existing.includes('*')) return;
+  if (existing.includes('*')) return undefined;
   const lower = new Set(existing.map((field) => field.toLowerCase()));
   const added = fields.filter((field) => !lower.has(field.toLowerCase()));
-  if (added.length === 0) return;
-  response.setHeader(CorsHeaders.vary, [...existing, ...added].join(', '));
+  if (added.length === 0) return undefined;
+  return [...existing, ...added].join(', ');
 }

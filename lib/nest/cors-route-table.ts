@@ -1,7 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { METHODS } from 'node:http';
+import { Inject, Injectable } from '@nestjs/common';
 import type { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import { LRUCache } from 'lru-cache';
 import { CORS_METADATA, type CorsMetadata } from './cors.decorator.js';
+import { RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
+import type { ResolvedCorsOptions } from './identity-cors-options.validation.js';
 
 /** Which policy a request gets: a name (undefined: the default policy). `null` means no CORS at all. */
 export type PolicyTarget = { readonly policyName?: string } | null;
@@ -49,23 +52,33 @@ export function stampControllers(discovery: DiscoveryService, scanner: MetadataS
   }
 }
 
-const NO_ROUTE = Symbol('no route');
+/** Methods Node's parser accepts: a preflight's Access-Control-Request-Method outside them is answered but not remembered. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 
 /**
- * The app's routes in the order Express matches them, each with its CORS metadata, so a preflight
+ * Which policy each request gets: the identity policy on the identity paths, otherwise the policy of
+ * the route that will serve it (its @EnableCors/@DisableCors, else the global policy).
+ * Routes are the app's, in the order Express matches them, each with its CORS metadata, so a preflight
  * `OPTIONS P` with `Access-Control-Request-Method: M` finds the handler that will serve `M P`.
  * It reuses Express's own compiled matchers, so global prefixes, versioning, RouterModule paths,
  * params, wildcards, case-insensitivity and trailing slashes behave exactly as in routing.
  */
 @Injectable()
 export class CorsRouteTable {
+  /** The target of every identity path; compare by identity to tell identity requests apart. */
+  readonly identityTarget: NonNullable<PolicyTarget>;
   private entries: RouteEntry[] = [];
   private globalTarget: PolicyTarget = null;
-  // Bounded by total key length: attackers choosing paths cannot grow it without limit.
-  private readonly cache = new LRUCache<string, RouteEntry | typeof NO_ROUTE>({
+  // Answers by path, then method: no key is built per request. Bounded by total path length, so
+  // attackers choosing paths cannot grow it without limit; each path holds at most KNOWN_METHODS answers.
+  private readonly cache = new LRUCache<string, Map<string, PolicyTarget>>({
     maxSize: 1_000_000,
-    sizeCalculation: (_value, key) => key.length + 64,
+    sizeCalculation: (_value, path) => path.length + 256,
   });
+
+  constructor(@Inject(RESOLVED_CORS_OPTIONS) private readonly options: ResolvedCorsOptions) {
+    this.identityTarget = { policyName: options.identity.corsPolicyName };
+  }
 
   build(layers: readonly RouterLayer[], globalTarget: PolicyTarget): void {
     this.globalTarget = globalTarget;
@@ -87,16 +100,25 @@ export class CorsRouteTable {
     return this.entries.flatMap((entry) => (entry.cors?.enabled ? [{ handlerName: entry.handlerName, policyName: entry.cors.policyName }] : []));
   }
 
-  /** The policy for a request with this method and (undecoded) path. */
+  /** The policy for a request with this method and (undecoded) path; `null`: no CORS. */
   resolve(method: string, path: string): PolicyTarget {
-    const key = `${method} ${path}`;
-    let entry = this.cache.get(key);
-    if (entry === undefined) {
-      entry = this.match(method, path) ?? NO_ROUTE;
-      this.cache.set(key, entry);
+    let byMethod = this.cache.get(path);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.cache.set(path, byMethod);
     }
-    if (entry === NO_ROUTE || entry.target === undefined) return this.globalTarget;
-    return entry.target;
+    let target = byMethod.get(method);
+    if (target === undefined) {
+      target = this.lookup(method, path);
+      if (KNOWN_METHODS.has(method)) byMethod.set(method, target);
+    }
+    return target;
+  }
+
+  private lookup(method: string, path: string): PolicyTarget {
+    if (this.options.identity.corsPaths.has(path)) return this.identityTarget;
+    const entry = this.match(method, path);
+    return entry?.target === undefined ? this.globalTarget : entry.target;
   }
 
   private match(method: string, path: string): RouteEntry | undefined {

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';
 import type { CorsPolicy } from '../core/cors-policy.js';
-import { CorsHeaders, type CorsResult, CorsService, deniedResult, isPreflightRequest, appendVary, VARY_ORIGIN } from '../core/cors.service.js';
+import { type CorsResult, CorsService, deniedResult, isPreflightRequest, appendVary, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { mayBeSameOrigin, parseRequestOrigin } from '../core/origin.js';
 import { requestPath } from '../core/request-path.js';
@@ -16,15 +16,18 @@ import type { ResolvedCorsOptions } from './identity-cors-options.validation.js'
 const STATE = Symbol('nest-identity-cors');
 /** Set on an Express app's response prototype once its writeHead keeps Vary. */
 const HOOKED = Symbol('nest-identity-cors:vary-hook');
-/** The response has been through this middleware. */
+/** Set on an Express app once a CorsMiddleware serves it. */
+const MOUNTED = Symbol('nest-identity-cors:mounted');
+/** The response has been answered on the HTTP server, before Express. */
 const HANDLED = 1;
-/** ...and its `Vary: Origin` must survive until the headers are written (RULES 8). */
-const KEEP_VARY_ORIGIN = 2;
+/** The response varies on Origin: `Vary: Origin` is appended as its headers are written (RULES 8). */
+const VARY_ON_ORIGIN = 2;
 
 type Request = IncomingMessage;
-type MarkHolder = { [STATE]?: typeof HANDLED | typeof KEEP_VARY_ORIGIN };
+type MarkHolder = { [STATE]?: typeof HANDLED | typeof VARY_ON_ORIGIN };
 type Response = ServerResponse & MarkHolder & { locals?: MarkHolder };
 type WriteHead = ServerResponse['writeHead'];
+type ResponsePrototype = { writeHead?: unknown; [HOOKED]?: true };
 
 /**
  * The per-response mark lives in Express's `res.locals` (a dictionary, under a symbol, out of
@@ -50,22 +53,33 @@ export class CorsMiddleware implements NestMiddleware {
   private readonly logger = new Logger('IdentityCors');
   private mounted = false;
   private serverLevel = false;
-  private readonly identityTarget: NonNullable<PolicyTarget>;
+  /** The Express app's response prototype, once its writeHead keeps Vary: its responses need no hook of their own. */
+  private hookedPrototype: object | undefined;
 
   constructor(
     @Inject(RESOLVED_CORS_OPTIONS) private readonly options: ResolvedCorsOptions,
     @Inject(ICorsPolicyProvider) private readonly provider: ICorsPolicyProvider,
     private readonly cors: CorsService,
     private readonly routes: CorsRouteTable,
-  ) {
-    this.identityTarget = { policyName: options.identity.corsPolicyName };
-  }
+  ) {}
 
-  /** Mounts this middleware once on the HTTP server for every path; later calls do nothing. */
+  /**
+   * Mounts this middleware once on the HTTP server for every path; later calls do nothing. A second
+   * IdentityCorsModule in the same app is a startup error: each would decorate the other's provider.
+   */
   mountOn(httpAdapter: HttpServer): void {
     if (this.mounted) return;
+    const instance = httpAdapter.getInstance?.() as ({ [MOUNTED]?: CorsMiddleware } & object) | undefined;
+    if (instance !== undefined && instance !== null) {
+      if (instance[MOUNTED] !== undefined && instance[MOUNTED] !== this) {
+        throw new Error(
+          'IdentityCorsModule is imported more than once in this app (IdentityCorsModule.forRoot or forRootAsync in two modules). Import it once, in AppModule: its policies and services serve every module.',
+        );
+      }
+      instance[MOUNTED] = this;
+    }
     this.mounted = true;
-    hookVaryOnPrototype(httpAdapter.getInstance?.());
+    this.hookedPrototype = hookVaryOnPrototype(instance);
     httpAdapter.use((req: Request, res: Response, next: () => void) => this.use(req, res, next));
   }
 
@@ -94,14 +108,14 @@ export class CorsMiddleware implements NestMiddleware {
 
   private answersEarly(req: Request): boolean {
     if (!isPreflightRequest(req) || typeof req.headers.origin !== 'string') return false;
-    const path = requestPath(req);
-    if (this.options.identity.corsPaths.has(path)) return !mayBeSameOrigin(req.headers.origin, req.headers.host);
-    return this.routes.resolve(String(req.headers['access-control-request-method']), path) !== null;
+    const target = this.routes.resolve(String(req.headers['access-control-request-method']), requestPath(req));
+    if (target === this.routes.identityTarget) return !mayBeSameOrigin(req.headers.origin, req.headers.host);
+    return target !== null;
   }
 
   use(req: Request, res: Response, next: (error?: unknown) => void): void {
-    // A marked response went through here already (before Express, or through a second mount).
-    if (holderOf(res)[STATE] !== undefined || (res as Response)[STATE] !== undefined) return next();
+    // Answered on the HTTP server already, and handed to Express after a failure there.
+    if (this.serverLevel && (res as Response)[STATE] !== undefined) return next();
     this.run(req, res, next);
   }
 
@@ -131,13 +145,12 @@ export class CorsMiddleware implements NestMiddleware {
     const path = requestPath(req);
     const preflight = isPreflightRequest(req);
     const method = preflight ? String(req.headers['access-control-request-method']) : (req.method ?? 'GET');
-    const target = this.options.identity.corsPaths.has(path) ? this.identityTarget : this.routes.resolve(method, path);
+    const target = this.routes.resolve(method, path);
     if (target === null) return false;
 
     if (req.headers.origin === undefined) {
       // Not a CORS request, but the response of a CORS route depends on the origin's presence.
-      appendVary(res, VARY_ORIGIN);
-      this.keepVaryOrigin(res);
+      this.varyOnOrigin(res);
       return false;
     }
     const result = this.decide(req, path, target, preflight);
@@ -146,26 +159,31 @@ export class CorsMiddleware implements NestMiddleware {
   }
 
   private respond(result: CorsResult, res: Response, preflight: boolean): boolean {
-    this.cors.applyResult(result, res);
     if (!preflight) {
       // An actual request varies on Origin or on nothing (Access-Control-Request-* vary preflights only).
-      if (result.varyByOrigin) this.keepVaryOrigin(res);
+      this.cors.applyAccessControl(result, res);
+      if (result.varyByOrigin) this.varyOnOrigin(res);
       return false;
     }
-    // Answered and ended right here: nothing can replace Vary afterwards, so no write hook is needed.
+    // Answered and ended right here: nothing can replace Vary afterwards, so Vary is written now.
+    this.cors.applyResult(result, res);
     res.statusCode = 204;
     res.setHeader('Content-Length', '0');
     res.end();
     return true;
   }
 
-  /** Marks the response so that `Vary: Origin` is appended again if the app replaces Vary later. */
-  private keepVaryOrigin(res: Response): void {
-    const holder = holderOf(res);
-    if (holder[STATE] === KEEP_VARY_ORIGIN) return;
-    holder[STATE] = KEEP_VARY_ORIGIN;
+  /**
+   * Marks the response so that `Vary: Origin` is appended as its headers are written, to whatever Vary
+   * the app has set by then (setHeader replaces): one read and one write of Vary per response.
+   */
+  private varyOnOrigin(res: Response): void {
+    holderOf(res)[STATE] = VARY_ON_ORIGIN;
+    if (Object.getPrototypeOf(res) === this.hookedPrototype || (res as { [HOOKED]?: true })[HOOKED] === true) return;
     // A response that does not inherit the hook (not from the Express app this was mounted on): hook it alone.
-    if ((res as { [HOOKED]?: true })[HOOKED] !== true) hookWriteHead(res);
+    appendVary(res, VARY_ORIGIN);
+    hookWriteHead(res);
+    (res as { [HOOKED]?: true })[HOOKED] = true;
   }
 
   private decide(req: Request, path: string, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<CorsResult> {
@@ -215,28 +233,57 @@ function policyLabel(target: NonNullable<PolicyTarget>): string {
 }
 
 /**
- * Wraps `target.writeHead` so that a response marked KEEP_VARY_ORIGIN gets `Vary: Origin` appended
- * again just before its headers are written: an app that sets its own `Vary` later (setHeader
- * replaces) still ends up with both (RULES 8).
+ * Wraps `target.writeHead` so that a response marked VARY_ON_ORIGIN gets `Vary: Origin` appended
+ * just before its headers are written: an app that sets its own `Vary` after the middleware ran
+ * (setHeader replaces) still ends up with both (RULES 8).
  */
 function hookWriteHead(target: { writeHead: WriteHead }): void {
   const writeHead = target.writeHead;
-  target.writeHead = function writeHeadKeepingVary(this: Response) {
-    // 'Origin' is what this middleware leaves when the app set no Vary: nothing to redo.
-    if (holderOf(this)[STATE] === KEEP_VARY_ORIGIN && !this.headersSent && this.getHeader(CorsHeaders.vary) !== 'Origin') appendVary(this, VARY_ORIGIN);
+  target.writeHead = function writeHeadVaryingOnOrigin(this: Response) {
     // eslint-disable-next-line prefer-rest-params
-    return (writeHead as (...args: unknown[]) => ServerResponse).apply(this, arguments as unknown as unknown[]);
+    const args = arguments as unknown as unknown[];
+    if (holderOf(this)[STATE] === VARY_ON_ORIGIN && !this.headersSent) {
+      appendVary(this, VARY_ORIGIN);
+      // writeHead(status, [message,] headers): a Vary among those headers would replace the one just set.
+      const last = args.length - 1;
+      if (last > 0 && typeof args[last] === 'object' && args[last] !== null) {
+        const copy = Array.prototype.slice.call(args);
+        copy[last] = headersVaryingOnOrigin(args[last] as Record<string, unknown> | unknown[]);
+        return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, copy);
+      }
+    }
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
   } as WriteHead;
+}
+
+/**
+ * writeHead's own headers with Origin added to their Vary, if they have one. Node sets an object's
+ * entries and a flat `[name, value, …]` list over the response's headers, replacing; a list of
+ * `[name, value]` pairs is appended to them, so it keeps the Vary already there.
+ */
+function headersVaryingOnOrigin(headers: Record<string, unknown> | unknown[]): Record<string, unknown> | unknown[] {
+  if (Array.isArray(headers)) {
+    if (Array.isArray(headers[0])) return headers;
+    return headers.map((value, i) =>
+      i % 2 === 1 && String(headers[i - 1]).toLowerCase() === 'vary' ? (varyWith(value as string, VARY_ORIGIN) ?? value) : value,
+    );
+  }
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === 'vary');
+  if (name === undefined) return headers;
+  return { ...headers, [name]: varyWith(headers[name] as string, VARY_ORIGIN) ?? headers[name] };
 }
 
 /**
  * Hooks writeHead once on the Express app's own response prototype (`app.response`, meant for
  * extension), so no response pays for a hook of its own: installing a method on each response
- * cost about 1 % of a request. Does nothing when the HTTP adapter is not Express.
+ * cost about 1 % of a request. Returns the hooked prototype, or undefined when the HTTP adapter is not Express.
  */
-function hookVaryOnPrototype(instance: unknown): void {
-  const proto = (instance as { response?: unknown } | undefined)?.response as ({ writeHead?: unknown } & { [HOOKED]?: true }) | undefined;
-  if (typeof proto !== 'object' || proto === null || typeof proto.writeHead !== 'function' || proto[HOOKED]) return;
-  hookWriteHead(proto as { writeHead: WriteHead });
-  proto[HOOKED] = true;
+function hookVaryOnPrototype(instance: unknown): object | undefined {
+  const proto = (instance as { response?: unknown } | undefined)?.response as ResponsePrototype | undefined;
+  if (typeof proto !== 'object' || proto === null || typeof proto.writeHead !== 'function') return undefined;
+  if (proto[HOOKED] !== true) {
+    hookWriteHead(proto as { writeHead: WriteHead });
+    proto[HOOKED] = true;
+  }
+  return proto;
 }

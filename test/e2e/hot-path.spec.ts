@@ -20,6 +20,14 @@ class HotController {
     res.setHeader('Vary', 'Accept-Encoding'); // replaces whatever the middleware set
     return 'late';
   }
+  @Get('head-object') @EnableCors('listed') headObject(@Res() res: Response) {
+    res.writeHead(200, { Vary: 'Accept-Encoding', 'Content-Type': 'text/plain' }); // Node sets these over the response's own
+    res.end('object');
+  }
+  @Get('head-list') @EnableCors('listed') headList(@Res() res: Response) {
+    res.writeHead(200, ['vary', 'Accept-Language', 'Content-Type', 'text/plain']);
+    res.end('list');
+  }
   @Get('slow') @EnableCors('slow') slow() { return 'slow'; }
   @Get('late') @EnableCors('late') late() { return 'late'; }
   @Get('broken') @EnableCors('broken') broken() { return 'broken'; }
@@ -74,6 +82,16 @@ describe.each([
     expect(res.headers.vary).toBe('Accept-Encoding, Origin');
     const none = await request(app.getHttpServer()).get('/h/late-vary');
     expect(none.headers.vary).toBe('Accept-Encoding, Origin');
+  });
+
+  it('keeps Vary: Origin when the handler passes its own Vary to writeHead', async () => {
+    for (const path of ['/h/head-object', '/h/head-list']) {
+      const allowed = await request(app.getHttpServer()).get(path).set('Origin', A);
+      expect(allowed.headers['access-control-allow-origin']).toBe(A);
+      expect(allowed.headers.vary).toBe(path.endsWith('object') ? 'Accept-Encoding, Origin' : 'Accept-Language, Origin');
+      const none = await request(app.getHttpServer()).get(path);
+      expect(none.headers.vary).toBe(path.endsWith('object') ? 'Accept-Encoding, Origin' : 'Accept-Language, Origin');
+    }
   });
 
   it('answers a preflight with a single Vary list', async () => {
@@ -175,5 +193,15 @@ describe('CorsMiddleware outside Express (no Express response prototype to hook)
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('IdentityCorsModule imported twice in one app', () => {
+  it('is a startup error that says to import it once', async () => {
+    @Module({ imports: [IdentityCorsModule.forRoot({ policies })] })
+    class FeatureModule {}
+    await expect(start([IdentityCorsModule.forRoot({ policies }), FeatureModule], false)).rejects.toThrow(
+      'IdentityCorsModule is imported more than once in this app (IdentityCorsModule.forRoot or forRootAsync in two modules). Import it once, in AppModule',
+    );
   });
 });
