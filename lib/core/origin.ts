@@ -253,8 +253,19 @@ export function serverOrigin(protocol: string, host: string | undefined): string
  */
 export function mayBeSameOrigin(origin: string, host: string | undefined): boolean {
   if (host === undefined) return false;
-  const authority = origin.slice(origin.indexOf('://') + 3).toLowerCase();
-  return hostName(authority) === hostName(host.toLowerCase());
+  const start = origin.indexOf('://') + 3;
+  const length = hostNameLength(origin, start);
+  // Names of different lengths differ: the usual cross-origin request is told apart without lower-casing.
+  if (length !== hostNameLength(host, 0)) return false;
+  return origin.slice(start, start + length).toLowerCase() === host.slice(0, length).toLowerCase();
 }
 
-const hostName = (authority: string) => authority.replace(/:\d*$/, '');
+/** The length of the host name in the authority `host[:port]` that starts at `from`: without a trailing `:digits`. */
+function hostNameLength(authority: string, from: number): number {
+  let end = authority.length;
+  while (end > from && isDigit(authority.charCodeAt(end - 1))) end--;
+  return (end > from && authority.charCodeAt(end - 1) === COLON ? end - 1 : authority.length) - from;
+}
+
+const COLON = 58;
+const isDigit = (code: number) => code >= 48 && code <= 57;

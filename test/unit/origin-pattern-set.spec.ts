@@ -79,6 +79,23 @@ describe('mayBeSameOrigin (the cheap test before serverOrigin)', () => {
     }
   });
 
+  it('answers as comparing lower-cased host names with any :port cut off', () => {
+    const reference = (origin: string, host: string) => {
+      const name = (authority: string) => authority.toLowerCase().replace(/:\d*$/, '');
+      return name(origin.slice(origin.indexOf('://') + 3)) === name(host);
+    };
+    const label = fc.stringMatching(/^[a-zA-Z0-9-]{1,6}$/);
+    const name = fc.oneof(fc.array(label, { minLength: 1, maxLength: 3 }).map((labels) => labels.join('.')), fc.constantFrom('[::1]', '127.0.0.1', '1.2.3.4'));
+    const port = fc.oneof(fc.constant(''), fc.constant(':'), fc.integer({ min: 0, max: 65535 }).map((p) => `:${p}`));
+    fc.assert(
+      fc.property(name, port, name, port, fc.boolean(), (originName, originPort, hostName, hostPort, same) => {
+        const origin = `https://${originName.toLowerCase()}${originPort}`;
+        const host = `${same ? originName.toUpperCase() : hostName}${hostPort}`;
+        expect(mayBeSameOrigin(origin, host)).toBe(reference(origin, host));
+      }),
+    );
+  });
+
   it('is false for another host name, or without Host', () => {
     expect(mayBeSameOrigin('https://spa.example', 'id.example')).toBe(false);
     expect(mayBeSameOrigin('https://id.example.evil', 'id.example')).toBe(false);
