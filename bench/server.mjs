@@ -1,84 +1,17 @@
-// One benchmark server: `node bench/server.mjs <config> [port]`. Plain ESM over the BUILT package
-// (dist/), decorators applied by hand, so it runs without a TypeScript loader. Prints one JSON
-// line `{"ready":true,"port":…}` when listening, then serves until killed.
-import 'reflect-metadata';
-import { Controller, Get, Module } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { ALLOWED_ORIGIN, CLIENT_ORIGINS, HOST_ORIGINS, LARGE_CLIENT_COUNT, largeClientOrigin } from './fixtures.mjs';
+// One benchmark server: `node bench/server.mjs <config> [port]`, the app of apps.mjs listening on loopback.
+// Prints one JSON line `{"ready":true,"port":…}` when listening, then serves until killed.
+import { createBenchApp } from './apps.mjs';
 
 const config = process.argv[2];
 const port = Number(process.argv[3] ?? 0);
 // 'early' = useIdentityCors(app); 'module' = the module's own mount; 'server' = useIdentityCors(app, { preflightBeforeExpress: true })
 const mount = process.env.BENCH_MOUNT ?? 'early';
 
-class PingController {
-  ping() {
-    return { ok: true };
-  }
-}
-// The same handler serves a host route and an identity path, so every configuration runs the same app code.
-Controller()(PingController);
-Get(['api/ping', 'connect/userinfo'])(PingController.prototype, 'ping', Object.getOwnPropertyDescriptor(PingController.prototype, 'ping'));
-
-const lib = () => import('../dist/index.js');
-
-/** Module imports and a hook run on the app before listen(), per configuration. */
-async function configure() {
-  switch (config) {
-    case 'a': // no CORS
-      return { imports: [] };
-    case 'b': // Nest's own CORS (expressjs/cors)
-      return { imports: [], before: (app) => app.enableCors({ origin: HOST_ORIGINS }) };
-    case 'c': {
-      // this library, a host policy applied to every route (the analogue of enableCors)
-      const { IdentityCorsModule } = await lib();
-      return { imports: [IdentityCorsModule.forRoot({ policies: { app: (b) => b.withOrigins(...HOST_ORIGINS) }, globalPolicy: 'app' })] };
-    }
-    case 'd': {
-      // this library on an identity path, 3 in-memory clients
-      const { IdentityCorsModule } = await lib();
-      const clients = CLIENT_ORIGINS.map((origin, i) => ({ clientId: `client-${i}`, allowedCorsOrigins: [origin] }));
-      return { imports: [IdentityCorsModule.forRoot({ identity: { clients } })] };
-    }
-    case 'e': {
-      // 100,000 in-memory clients, the allowed origin among them
-      const { IdentityCorsModule } = await lib();
-      const clients = Array.from({ length: LARGE_CLIENT_COUNT }, (_, i) => ({ clientId: `client-${i}`, allowedCorsOrigins: [largeClientOrigin(i)] }));
-      clients[LARGE_CLIENT_COUNT >> 1].allowedCorsOrigins.push(ALLOWED_ORIGIN);
-      return { imports: [IdentityCorsModule.forRoot({ identity: { clients } })] };
-    }
-    case 'f': {
-      // the database store (SQLite via sql.js, or DATABASE_URL → PostgreSQL) behind the cache, the same 3 clients as (d)
-      const { IdentityCorsModule, CachingCorsPolicyService } = await lib();
-      const { TypeOrmClientStore, TypeOrmCorsPolicyService, CORS_TYPEORM_ENTITIES } = await import('../dist/store/typeorm/index.js');
-      const { DataSource } = await import('typeorm');
-      const url = process.env.DATABASE_URL;
-      const ds = new DataSource(
-        url
-          ? { type: 'postgres', url, entities: [...CORS_TYPEORM_ENTITIES], synchronize: true }
-          : { type: 'sqljs', entities: [...CORS_TYPEORM_ENTITIES], synchronize: true },
-      );
-      await ds.initialize();
-      const store = new TypeOrmClientStore(ds);
-      for (const [i, origin] of CLIENT_ORIGINS.entries()) await store.upsert({ clientId: `client-${i}`, allowedCorsOrigins: [origin], enabled: true });
-      const service = new CachingCorsPolicyService(new TypeOrmCorsPolicyService(ds), { ttl: 15 * 60_000 });
-      return { imports: [IdentityCorsModule.forRoot({ identity: {} }, { corsPolicyService: { useValue: service } })] };
-    }
-    default:
-      throw new Error(`unknown configuration '${config}': use one of a, b, c, d, e, f`);
-  }
-}
-
 // Exit normally on SIGTERM, so `node --cpu-prof bench/server.mjs …` writes its profile.
 process.on('SIGTERM', () => process.exit(0));
 
 try {
-  const { imports, before } = await configure();
-  class AppModule {}
-  Module({ imports, controllers: [PingController] })(AppModule);
-  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
-  before?.(app);
-  if (['c', 'd', 'e', 'f'].includes(config) && mount !== 'module') (await lib()).useIdentityCors(app, { preflightBeforeExpress: mount === 'server' });
+  const app = await createBenchApp(config, mount);
   await app.listen(port, '127.0.0.1');
   const heapUsed = process.memoryUsage().heapUsed;
   process.stdout.write(`${JSON.stringify({ ready: true, port: app.getHttpServer().address().port, heapUsed })}\n`);
