@@ -129,6 +129,20 @@ describe('CorsService.applyResult', () => {
     expect(response.get('access-control-max-age')).toBeUndefined();
   });
 
+  it('applyAccessControl writes the same Access-Control-* headers, and no Vary', async () => {
+    const policy = build((b) => b.withOrigins('https://a.example').allowCredentials().withExposedHeaders('X-Total'));
+    const allowed = new FakeResponse();
+    service.applyAccessControl(await service.evaluatePolicy(get('https://a.example'), policy), allowed);
+    expect(Object.fromEntries(allowed.headers)).toEqual({
+      'access-control-allow-origin': 'https://a.example',
+      'access-control-allow-credentials': 'true',
+      'access-control-expose-headers': 'X-Total',
+    });
+    const denied = new FakeResponse();
+    service.applyAccessControl(await service.evaluatePolicy(get('https://c.example'), policy), denied);
+    expect(denied.headers.size).toBe(0);
+  });
+
   it('writes methods, headers and max-age on a preflight, but no exposed headers', async () => {
     const policy = build((b) => b.withOrigins('https://a.example').withMethods('PUT', 'DELETE').withHeaders('X-A').withExposedHeaders('X-Total').setPreflightMaxAge(30));
     const { response } = await apply(preflight('https://a.example', 'PUT', 'x-a'), policy);
