@@ -257,13 +257,12 @@ function hookWriteHead(target: { writeHead: WriteHead }): void {
 }
 
 /**
- * writeHead's own headers with Origin added to their Vary, if they have one. Node sets an object's
- * entries and a flat `[name, value, …]` list over the response's headers, replacing; a list of
- * `[name, value]` pairs is appended to them, so it keeps the Vary already there.
+ * writeHead's own headers with Origin added to their Vary, if they have one: Node sets an object's
+ * entries, or a flat `[name, value, …]` list, over the response's headers, replacing (it refuses
+ * any other list).
  */
 function headersVaryingOnOrigin(headers: Record<string, unknown> | unknown[]): Record<string, unknown> | unknown[] {
   if (Array.isArray(headers)) {
-    if (Array.isArray(headers[0])) return headers;
     return headers.map((value, i) =>
       i % 2 === 1 && String(headers[i - 1]).toLowerCase() === 'vary' ? (varyWith(value as string, VARY_ORIGIN) ?? value) : value,
     );
