@@ -181,7 +181,6 @@ export class CorsMiddleware implements NestMiddleware {
     holderOf(res)[STATE] = VARY_ON_ORIGIN;
     if (Object.getPrototypeOf(res) === this.hookedPrototype || (res as { [HOOKED]?: true })[HOOKED] === true) return;
     // A response that does not inherit the hook (not from the Express app this was mounted on): hook it alone.
-    appendVary(res, VARY_ORIGIN);
     hookWriteHead(res);
     (res as { [HOOKED]?: true })[HOOKED] = true;
   }
