@@ -30,8 +30,12 @@ export interface TestSample extends RunningSample {
   stop(): Promise<void>;
 }
 
-/** The sample on free ports, with a temp clients file registering the `spa` client for the first SPA port. */
-export async function startTestSample(options: Partial<SampleOptions> = {}): Promise<TestSample> {
+/**
+ * The sample on free ports, with a temp clients file registering the `spa` client for the first SPA port.
+ * A port found free can be taken by another test's connection before the sample listens on it: that
+ * attempt is retried on fresh ports (bootstrap closes what it had started).
+ */
+export async function startTestSample(options: Partial<SampleOptions> = {}, attempts = 3): Promise<TestSample> {
   const [port, allowedPort, deniedPort] = [await freePort(), await freePort(), await freePort()];
   const allowedOrigin = `http://localhost:${allowedPort}`;
   const clients = await tempClientsFile([
@@ -46,6 +50,7 @@ export async function startTestSample(options: Partial<SampleOptions> = {}): Pro
     return { ...sample, allowedOrigin, deniedOrigin: `http://localhost:${deniedPort}`, stop };
   } catch (error) {
     await clients.remove();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE' && attempts > 1) return startTestSample(options, attempts - 1);
     throw error;
   }
 }
