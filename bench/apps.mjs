@@ -17,8 +17,8 @@ Get(['api/ping', 'connect/userinfo'])(PingController.prototype, 'ping', Object.g
 
 const lib = () => import('../dist/index.js');
 
-/** Module imports and a hook run on the app before listen(), per configuration. */
-async function configure(config) {
+/** Module imports and a hook run on the app before listen(), per configuration; `options` go into every forRoot. */
+async function configure(config, options) {
   switch (config) {
     case 'a': // no CORS
       return { imports: [] };
@@ -27,20 +27,20 @@ async function configure(config) {
     case 'c': {
       // this library, a host policy applied to every route (the analogue of enableCors)
       const { IdentityCorsModule } = await lib();
-      return { imports: [IdentityCorsModule.forRoot({ policies: { app: (b) => b.withOrigins(...HOST_ORIGINS) }, globalPolicy: 'app' })] };
+      return { imports: [IdentityCorsModule.forRoot({ ...options, policies: { app: (b) => b.withOrigins(...HOST_ORIGINS) }, globalPolicy: 'app' })] };
     }
     case 'd': {
       // this library on an identity path, 3 in-memory clients
       const { IdentityCorsModule } = await lib();
       const clients = CLIENT_ORIGINS.map((origin, i) => ({ clientId: `client-${i}`, allowedCorsOrigins: [origin] }));
-      return { imports: [IdentityCorsModule.forRoot({ identity: { clients } })] };
+      return { imports: [IdentityCorsModule.forRoot({ ...options, identity: { clients } })] };
     }
     case 'e': {
       // 100,000 in-memory clients, the allowed origin among them
       const { IdentityCorsModule } = await lib();
       const clients = Array.from({ length: LARGE_CLIENT_COUNT }, (_, i) => ({ clientId: `client-${i}`, allowedCorsOrigins: [largeClientOrigin(i)] }));
       clients[LARGE_CLIENT_COUNT >> 1].allowedCorsOrigins.push(ALLOWED_ORIGIN);
-      return { imports: [IdentityCorsModule.forRoot({ identity: { clients } })] };
+      return { imports: [IdentityCorsModule.forRoot({ ...options, identity: { clients } })] };
     }
     case 'f': {
       // the database store (SQLite via sql.js, or DATABASE_URL → PostgreSQL) behind the cache, the same 3 clients as (d)
@@ -57,7 +57,7 @@ async function configure(config) {
       const store = new TypeOrmClientStore(ds);
       for (const [i, origin] of CLIENT_ORIGINS.entries()) await store.upsert({ clientId: `client-${i}`, allowedCorsOrigins: [origin], enabled: true });
       const service = new CachingCorsPolicyService(new TypeOrmCorsPolicyService(ds), { ttl: 15 * 60_000 });
-      return { imports: [IdentityCorsModule.forRoot({ identity: {} }, { corsPolicyService: { useValue: service } })] };
+      return { imports: [IdentityCorsModule.forRoot({ ...options, identity: {} }, { corsPolicyService: { useValue: service } })] };
     }
     default:
       throw new Error(`unknown configuration '${config}': use one of a, b, c, d, e, f`);
@@ -65,15 +65,16 @@ async function configure(config) {
 }
 
 /**
- * The Nest app of one configuration, created but not initialized. `mount`: 'early' = useIdentityCors(app);
- * 'module' = the module's own mount; 'server' = useIdentityCors(app, { preflightBeforeExpress: true }).
+ * The Nest app of one configuration, created but not initialized. `mount`: 'early' = useIdentityCors(app)
+ * (preflights answered on the HTTP server, the default); 'module' = the module's own mount; 'express' =
+ * useIdentityCors(app) with preflightBeforeExpress: false (preflights answered by the middleware in Express).
  */
 export async function createBenchApp(config, mount = 'early') {
-  const { imports, before } = await configure(config);
+  const { imports, before } = await configure(config, { preflightBeforeExpress: mount !== 'express' });
   class AppModule {}
   Module({ imports, controllers: [PingController] })(AppModule);
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
   before?.(app);
-  if (['c', 'd', 'e', 'f'].includes(config) && mount !== 'module') (await lib()).useIdentityCors(app, { preflightBeforeExpress: mount === 'server' });
+  if (['c', 'd', 'e', 'f'].includes(config) && mount !== 'module') (await lib()).useIdentityCors(app);
   return app;
 }

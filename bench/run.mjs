@@ -26,7 +26,7 @@ const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 16);
 const ONLY = (env.BENCH_ONLY ?? Object.keys(CONFIGS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const SCENARIO_NAMES = (env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const MOUNT = env.BENCH_MOUNT ?? 'early';
-if (!['early', 'module', 'server'].includes(MOUNT)) throw new Error(`BENCH_MOUNT: '${MOUNT}' is not one of early, module, server`);
+if (!['early', 'module', 'express'].includes(MOUNT)) throw new Error(`BENCH_MOUNT: '${MOUNT}' is not one of early, module, express`);
 const READY_TIMEOUT_MS = 180_000;
 
 for (const c of ONLY) if (!CONFIGS[c]) throw new Error(`BENCH_ONLY: unknown configuration '${c}' (use ${Object.keys(CONFIGS).join(', ')})`);
@@ -216,7 +216,7 @@ const date = new Date().toISOString();
 lines.push(`# nest-identity-cors benchmark, ${date}`);
 lines.push('');
 lines.push(
-  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}. ${ROUNDS} rounds (fresh server processes per round; per scenario ${WARMUP} s warmup each, then ${CYCLES} cycles of one ${WINDOW} s window per configuration in turn), ${CONNECTIONS} connections, autocannon in a separate process on loopback. Library mounted with ${{ early: '`useIdentityCors(app)` (before body parsers)', module: 'the module alone (after body parsers)', server: '`useIdentityCors(app, { preflightBeforeExpress: true })` (preflights answered before Express)' }[MOUNT]}. req/s and p99: medians over windows; ratios: the median over cycles of each cycle's ratio (paired windows, so the machine's drift cancels).`,
+  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}. ${ROUNDS} rounds (fresh server processes per round; per scenario ${WARMUP} s warmup each, then ${CYCLES} cycles of one ${WINDOW} s window per configuration in turn), ${CONNECTIONS} connections, autocannon in a separate process on loopback. Library mounted with ${{ early: '`useIdentityCors(app)` (before body parsers; preflights answered on the HTTP server, the default)', module: 'the module alone (after body parsers; preflights answered on the HTTP server, the default)', express: '`useIdentityCors(app)` and `preflightBeforeExpress: false` (preflights answered by the middleware, in Express)' }[MOUNT]}. req/s and p99: medians over windows; ratios: the median over cycles of each cycle's ratio (paired windows, so the machine's drift cancels).`,
 );
 lines.push('');
 lines.push('| config | scenario | req/s | p99 ms | × (b) enableCors | × (a) no CORS | status |');

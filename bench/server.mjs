@@ -4,7 +4,7 @@ import { createBenchApp } from './apps.mjs';
 
 const config = process.argv[2];
 const port = Number(process.argv[3] ?? 0);
-// 'early' = useIdentityCors(app); 'module' = the module's own mount; 'server' = useIdentityCors(app, { preflightBeforeExpress: true })
+// 'early', 'module' or 'express': see createBenchApp in apps.mjs
 const mount = process.env.BENCH_MOUNT ?? 'early';
 
 // Exit normally on SIGTERM, so `node --cpu-prof bench/server.mjs …` writes its profile.

@@ -34,7 +34,6 @@ export { MODULE_OPTIONS_TOKEN as IDENTITY_CORS_MODULE_OPTIONS, type IdentityCors
 export type { IdentityCorsModuleOptions, IdentityCorsOptions, ProviderOverride } from './nest/identity-cors-options.interface.js';
 export { IdentityCorsOptionsError, type ResolvedCorsOptions } from './nest/identity-cors-options.validation.js';
 export { EnableCors, DisableCors, CORS_METADATA, type CorsMetadata } from './nest/cors.decorator.js';
-export type { UseIdentityCorsOptions } from './nest/use-identity-cors.js';
 export { CorsMiddleware } from './nest/cors.middleware.js';
 export { useIdentityCors } from './nest/use-identity-cors.js';
 

@@ -67,6 +67,8 @@ const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 export class CorsRouteTable {
   /** The target of every identity path; compare by identity to tell identity requests apart. */
   readonly identityTarget: NonNullable<PolicyTarget>;
+  /** The target of a path no route serves: the global policy too, as its own object, so it can be told apart. */
+  unroutedTarget: PolicyTarget = null;
   private entries: RouteEntry[] = [];
   private globalTarget: PolicyTarget = null;
   // Answers by path, then method: no key is built per request. Bounded by total path length, so
@@ -82,6 +84,7 @@ export class CorsRouteTable {
 
   build(layers: readonly RouterLayer[], globalTarget: PolicyTarget): void {
     this.globalTarget = globalTarget;
+    this.unroutedTarget = globalTarget === null ? null : { ...globalTarget };
     this.cache.clear();
     this.entries = layers.flatMap((layer) => {
       const route = layer.route;
@@ -118,7 +121,8 @@ export class CorsRouteTable {
   private lookup(method: string, path: string): PolicyTarget {
     if (this.options.identity.corsPaths.has(path)) return this.identityTarget;
     const entry = this.match(method, path);
-    return entry?.target === undefined ? this.globalTarget : entry.target;
+    if (entry === undefined) return this.unroutedTarget;
+    return entry.target === undefined ? this.globalTarget : entry.target;
   }
 
   private match(method: string, path: string): RouteEntry | undefined {

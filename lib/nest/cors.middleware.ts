@@ -64,7 +64,8 @@ export class CorsMiddleware implements NestMiddleware {
   ) {}
 
   /**
-   * Mounts this middleware once on the HTTP server for every path; later calls do nothing. A second
+   * Mounts this middleware once on the HTTP server for every path, and (preflightBeforeExpress, the
+   * default) answers preflights on the HTTP server itself; later calls do nothing. A second
    * IdentityCorsModule in the same app is a startup error: each would decorate the other's provider.
    */
   mountOn(httpAdapter: HttpServer): void {
@@ -81,17 +82,20 @@ export class CorsMiddleware implements NestMiddleware {
     this.mounted = true;
     this.hookedPrototype = hookVaryOnPrototype(instance);
     httpAdapter.use((req: Request, res: Response, next: () => void) => this.use(req, res, next));
+    // Express only (its response prototype was found): its listener is the one handed the other requests.
+    const server = this.hookedPrototype === undefined ? undefined : (httpAdapter.getHttpServer?.() as Server | undefined);
+    if (this.options.preflightBeforeExpress && typeof server?.listeners === 'function') this.answerPreflightsOn(server);
   }
 
   /**
    * Answers CORS preflights from a listener on the HTTP server itself, before Express sets up the
    * request (about 3× faster on a preflight), and hands every other request to the listeners that
    * were there (Express), unchanged. Preflights answered this way skip middleware mounted before this
-   * one and Express's own settings; a preflight this listener cannot decide exactly as the middleware
-   * would (possibly same-origin on an identity path, where Express's `req.protocol` matters) goes to Express.
+   * one and Express's own settings. Those this listener cannot decide exactly as the middleware would go
+   * to Express: possibly same-origin on an identity path (Express's `req.protocol` matters), and paths
+   * no route serves (another listener, such as socket.io's, may serve them).
    */
-  answerPreflightsOn(server: Pick<Server, 'listeners' | 'removeAllListeners' | 'on'>): void {
-    if (this.serverLevel) return;
+  private answerPreflightsOn(server: Pick<Server, 'listeners' | 'removeAllListeners' | 'on'>): void {
     this.serverLevel = true;
     const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
     server.removeAllListeners('request');
@@ -110,7 +114,7 @@ export class CorsMiddleware implements NestMiddleware {
     if (!isPreflightRequest(req) || typeof req.headers.origin !== 'string') return false;
     const target = this.routes.resolve(String(req.headers['access-control-request-method']), requestPath(req));
     if (target === this.routes.identityTarget) return !mayBeSameOrigin(req.headers.origin, req.headers.host);
-    return target !== null;
+    return target !== null && target !== this.routes.unroutedTarget;
   }
 
   use(req: Request, res: Response, next: (error?: unknown) => void): void {

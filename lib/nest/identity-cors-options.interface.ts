@@ -29,6 +29,12 @@ export interface IdentityCorsModuleOptions {
   globalPolicy?: string | true;
   /** Longest a CORS decision (provider, ICorsPolicyService, predicates) may take, in ms, before the request is denied. Default 5000. */
   policyTimeout?: number;
+  /**
+   * Answer CORS preflights of CORS routes on the HTTP server itself, before Express sets up the request
+   * (as `NestFactory.create(..., { cors })` answers them before your own middleware). Default true.
+   * `false` answers them in the CORS middleware, in Express's order, so middleware mounted before it sees them too.
+   */
+  preflightBeforeExpress?: boolean;
   identity?: IdentityCorsOptions;
 }
 

@@ -1,7 +1,7 @@
 import { Controller, Get, Module, Options, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
-import { DisableCors, EnableCors, IdentityCorsModule, useIdentityCors } from 'nest-identity-cors';
+import { DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 const A = 'https://a.example';
@@ -13,75 +13,102 @@ class AppController {
   @Post('api/items') @EnableCors('partner') create() { return 'created'; }
   @Get('api/private') @DisableCors() private() { return 'private'; }
   @Options('api/private') @DisableCors() privateOptions() { return 'routed'; }
+  @Get('api/open') open() { return 'open'; }
   @Get('connect/userinfo') userinfo() { return { sub: '1' }; }
 }
 
-describe('useIdentityCors(app, { preflightBeforeExpress: true })', () => {
+const OPTIONS: IdentityCorsModuleOptions = {
+  policies: {
+    api: (b) => b.withOrigins(A).withHeaders('Authorization'),
+    partner: (b) => b.withOrigins('https://partner.example').withMethods('POST'),
+    everywhere: (b) => b.withOrigins(A),
+  },
+  globalPolicy: 'everywhere',
+  identity: { clients: [{ clientId: 'spa', allowedCorsOrigins: [CLIENT] }], preflightCacheDuration: 600 },
+};
+
+/** An app whose main.ts mounts a middleware of its own before anything else; it records what reaches Express. */
+async function createApp(extra: Partial<IdentityCorsModuleOptions>, mountEarly: boolean) {
+  @Module({ imports: [IdentityCorsModule.forRoot({ ...OPTIONS, ...extra })], controllers: [AppController] })
+  class AppModule {}
+  const seenByExpress: string[] = [];
+  const app = await NestFactory.create(AppModule, { logger: new CaptureLogger(), abortOnError: false });
+  app.use((req: { method: string; url: string }, _res: unknown, next: () => void) => {
+    seenByExpress.push(`${req.method} ${req.url}`);
+    next();
+  });
+  if (mountEarly) useIdentityCors(app);
+  await app.init();
+  return { app, seenByExpress };
+}
+
+const preflight = (app: INestApplication, path: string, origin: string, method: string, headers?: string) => {
+  const req = request(app.getHttpServer()).options(path).set('Origin', origin).set('Access-Control-Request-Method', method);
+  return headers === undefined ? req : req.set('Access-Control-Request-Headers', headers);
+};
+
+describe.each([
+  ['the module mounts the middleware', false],
+  ['useIdentityCors(app) mounts it', true],
+])('preflightBeforeExpress (the default), when %s', (_label, mountEarly) => {
   let app: INestApplication;
-  const seenByEarlierMiddleware: string[] = [];
+  let seenByExpress: string[];
 
   beforeAll(async () => {
-    @Module({
-      imports: [
-        IdentityCorsModule.forRoot({
-          policies: { api: (b) => b.withOrigins(A).withHeaders('Authorization'), partner: (b) => b.withOrigins('https://partner.example').withMethods('POST') },
-          identity: { clients: [{ clientId: 'spa', allowedCorsOrigins: [CLIENT] }], preflightCacheDuration: 600 },
-        }),
-      ],
-      controllers: [AppController],
-    })
-    class AppModule {}
-    app = await NestFactory.create(AppModule, { logger: new CaptureLogger(), abortOnError: false });
-    app.use((req: { method: string; url: string }, _res: unknown, next: () => void) => {
-      seenByEarlierMiddleware.push(`${req.method} ${req.url}`);
-      next();
-    });
-    useIdentityCors(app, { preflightBeforeExpress: true });
-    await app.init();
+    ({ app, seenByExpress } = await createApp({}, mountEarly));
   });
   afterAll(() => app.close());
 
-  const preflight = (path: string, origin: string, method: string, headers?: string) => {
-    const req = request(app.getHttpServer()).options(path).set('Origin', origin).set('Access-Control-Request-Method', method);
-    return headers === undefined ? req : req.set('Access-Control-Request-Headers', headers);
-  };
-
   it("answers a route's preflight with that route's policy, before Express", async () => {
-    const res = await preflight('/api/items', A, 'GET', 'authorization');
+    const res = await preflight(app, '/api/items', A, 'GET', 'authorization');
     expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe(A);
     expect(res.headers['access-control-allow-headers']).toBe('Authorization');
     expect(res.headers.vary).toBe('Origin');
     expect(res.headers['x-powered-by']).toBeUndefined();
-    expect(seenByEarlierMiddleware).not.toContain('OPTIONS /api/items');
+    expect(seenByExpress).not.toContain('OPTIONS /api/items');
     // the handler of POST on the same path has another policy
-    const post = await preflight('/api/items', A, 'POST');
+    const post = await preflight(app, '/api/items', A, 'POST');
     expect(post.status).toBe(204);
     expect(post.headers['access-control-allow-origin']).toBeUndefined();
+    // a route without decorators gets the global policy
+    const open = await preflight(app, '/api/open', A, 'GET');
+    expect(open.status).toBe(204);
+    expect(open.headers['access-control-allow-origin']).toBe(A);
+    expect(seenByExpress).not.toContain('OPTIONS /api/open');
   });
 
   it('answers identity preflights from the clients', async () => {
-    const res = await preflight('/connect/userinfo', CLIENT, 'GET', 'authorization');
+    const res = await preflight(app, '/connect/userinfo', CLIENT, 'GET', 'authorization');
     expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe(CLIENT);
     expect(res.headers['access-control-allow-headers']).toBe('authorization');
     expect(res.headers['access-control-max-age']).toBe('600');
-    const denied = await preflight('/connect/userinfo', A, 'GET');
+    const denied = await preflight(app, '/connect/userinfo', A, 'GET');
     expect(denied.status).toBe(204);
     expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+    expect(seenByExpress).not.toContain('OPTIONS /connect/userinfo');
   });
 
   it('hands preflights of routes without CORS, and every other request, to Express unchanged', async () => {
-    const routed = await preflight('/api/private', A, 'GET');
+    const routed = await preflight(app, '/api/private', A, 'GET');
     expect(routed.status).toBe(200);
     expect(routed.text).toBe('routed');
     expect(routed.headers['access-control-allow-origin']).toBeUndefined();
-    expect(seenByEarlierMiddleware).toContain('OPTIONS /api/private');
+    expect(seenByExpress).toContain('OPTIONS /api/private');
     const get = await request(app.getHttpServer()).get('/api/items').set('Origin', A);
     expect(get.status).toBe(200);
     expect(get.headers['access-control-allow-origin']).toBe(A);
     expect(get.headers['x-powered-by']).toBe('Express');
-    expect(seenByEarlierMiddleware).toContain('GET /api/items');
+    expect(seenByExpress).toContain('GET /api/items');
+  });
+
+  it('hands a preflight of a path no route serves to Express, where the global policy still answers it', async () => {
+    // Another 'request' listener (socket.io's, say) may serve such a path: the server-level answer leaves it alone.
+    const res = await preflight(app, '/not/a/route', A, 'GET');
+    expect(seenByExpress).toContain('OPTIONS /not/a/route');
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe(A);
   });
 
   it('lets Express decide a preflight that may come from the server itself (its scheme depends on trust proxy)', async () => {
@@ -91,6 +118,34 @@ describe('useIdentityCors(app, { preflightBeforeExpress: true })', () => {
       .set('Origin', CLIENT)
       .set('Access-Control-Request-Method', 'GET');
     expect(res.status).toBe(204);
-    expect(seenByEarlierMiddleware).toContain('OPTIONS /connect/userinfo');
+    expect(seenByExpress).toContain('OPTIONS /connect/userinfo');
+  });
+});
+
+describe('preflightBeforeExpress: false', () => {
+  let app: INestApplication;
+  let seenByExpress: string[];
+
+  beforeAll(async () => {
+    ({ app, seenByExpress } = await createApp({ preflightBeforeExpress: false }, false));
+  });
+  afterAll(() => app.close());
+
+  it('answers preflights in the middleware, after the middleware mounted before it', async () => {
+    const res = await preflight(app, '/api/items', A, 'GET', 'authorization');
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe(A);
+    expect(res.headers['x-powered-by']).toBe('Express');
+    expect(seenByExpress).toContain('OPTIONS /api/items');
+    const identity = await preflight(app, '/connect/userinfo', CLIENT, 'GET');
+    expect(identity.headers['access-control-allow-origin']).toBe(CLIENT);
+    expect(seenByExpress).toContain('OPTIONS /connect/userinfo');
+  });
+
+  it('is validated: a value other than true or false is a startup error that names it', async () => {
+    const attempt = createApp({ preflightBeforeExpress: 'no' as unknown as boolean }, false);
+    const error = await attempt.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdentityCorsOptionsError);
+    expect((error as Error).message).toContain('preflightBeforeExpress must be true or false (got no)');
   });
 });
