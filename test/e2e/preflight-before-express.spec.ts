@@ -1,7 +1,7 @@
 import { Controller, Get, Module, Options, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
-import { DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
+import { CorsService, DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 const A = 'https://a.example';
@@ -32,14 +32,15 @@ async function createApp(extra: Partial<IdentityCorsModuleOptions>, mountEarly: 
   @Module({ imports: [IdentityCorsModule.forRoot({ ...OPTIONS, ...extra })], controllers: [AppController] })
   class AppModule {}
   const seenByExpress: string[] = [];
-  const app = await NestFactory.create(AppModule, { logger: new CaptureLogger(), abortOnError: false });
+  const logger = new CaptureLogger();
+  const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
   app.use((req: { method: string; url: string }, _res: unknown, next: () => void) => {
     seenByExpress.push(`${req.method} ${req.url}`);
     next();
   });
   if (mountEarly) useIdentityCors(app);
   await app.init();
-  return { app, seenByExpress };
+  return { app, seenByExpress, logger };
 }
 
 const preflight = (app: INestApplication, path: string, origin: string, method: string, headers?: string) => {
@@ -53,9 +54,10 @@ describe.each([
 ])('preflightBeforeExpress (the default), when %s', (_label, mountEarly) => {
   let app: INestApplication;
   let seenByExpress: string[];
+  let logger: CaptureLogger;
 
   beforeAll(async () => {
-    ({ app, seenByExpress } = await createApp({}, mountEarly));
+    ({ app, seenByExpress, logger } = await createApp({}, mountEarly));
   });
   afterAll(() => app.close());
 
@@ -109,6 +111,30 @@ describe.each([
     expect(seenByExpress).toContain('OPTIONS /not/a/route');
     expect(res.status).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe(A);
+  });
+
+  it('hands a preflight whose handling failed to Express once, without handling it a second time there', async () => {
+    const cors = app.get(CorsService);
+    let calls = 0;
+    cors.applyResult = () => {
+      calls += 1;
+      throw new Error('boom');
+    };
+    try {
+      const res = await preflight(app, '/api/open', A, 'GET');
+      expect(calls).toBe(1);
+      expect(seenByExpress).toContain('OPTIONS /api/open');
+      // Routing finds no OPTIONS handler; no CORS headers were sent.
+      expect(res.status).toBe(404);
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(logger.at('error').filter((line) => line.includes('CORS handling failed for OPTIONS /api/open'))).toHaveLength(1);
+    } finally {
+      delete (cors as Partial<CorsService>).applyResult; // the prototype's again
+    }
+    // The next preflight is answered on the server again.
+    const again = await preflight(app, '/api/open', A, 'GET');
+    expect(again.status).toBe(204);
+    expect(seenByExpress.filter((line) => line === 'OPTIONS /api/open')).toHaveLength(1);
   });
 
   it('lets Express decide a preflight that may come from the server itself (its scheme depends on trust proxy)', async () => {
