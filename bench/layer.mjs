@@ -6,7 +6,9 @@
 //   node bench/layer.mjs [scenario]          nanoseconds per call, configurations alternated (quick, noisy)
 //   bash bench/layer-instructions.sh         instructions per call under callgrind (exact to about ±1 %)
 //
-// Configuration (a) calls no layer: its cost is the baseline the others are measured against.
+// Configuration (a) calls no layer: its cost is the baseline the others are measured against. The app is
+// mounted as BENCH_MOUNT says (see createBenchApp); either way this calls the middleware, which is what
+// answers a preflight with preflightBeforeExpress: false (with the default, the HTTP-server listener runs it).
 import { execSync } from 'node:child_process';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
@@ -17,7 +19,7 @@ const noop = () => {};
 
 /** A function that builds one request and response for `scenario` and runs them through the app's CORS layer. */
 async function layerCall(config, scenario) {
-  const app = await createBenchApp(config);
+  const app = await createBenchApp(config, process.env.BENCH_MOUNT ?? 'early');
   await app.init();
   const express = app.getHttpAdapter().getInstance();
   let layer;
