@@ -99,16 +99,21 @@ export class CorsMiddleware implements NestMiddleware {
    * no route serves (another listener, such as socket.io's, may serve them).
    */
   private answerPreflightsOn(server: Pick<Server, 'listeners' | 'removeAllListeners' | 'on'>): void {
-    const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+    type Listener = (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
+    const listeners = server.listeners('request') as Listener[];
     server.removeAllListeners('request');
+    // Usually one listener, Express's app: called directly, so the requests this leaves alone cost one call more.
+    const pass: Listener =
+      listeners.length === 1
+        ? listeners[0]!
+        : function passToAll(req, res) {
+            for (const listener of listeners) listener.call(this, req, res);
+          };
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      const pass = () => {
-        for (const listener of listeners) listener.call(server, req, res);
-      };
-      if (!this.answersEarly(req)) return pass();
+      if (!this.answersEarly(req)) return pass.call(server, req, res);
       this.run(req, res, () => {
         (this.passedOn ??= new WeakSet()).add(req);
-        pass();
+        pass.call(server, req, res);
       });
     });
   }

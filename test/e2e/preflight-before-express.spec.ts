@@ -175,3 +175,28 @@ describe('preflightBeforeExpress: false', () => {
     expect((error as Error).message).toContain('preflightBeforeExpress must be true or false (got no)');
   });
 });
+
+describe("preflightBeforeExpress beside another 'request' listener on the server", () => {
+  let app: INestApplication;
+  const seenByListener: string[] = [];
+
+  beforeAll(async () => {
+    @Module({ imports: [IdentityCorsModule.forRoot(OPTIONS)], controllers: [AppController] })
+    class AppModule {}
+    app = await NestFactory.create(AppModule, { logger: new CaptureLogger(), abortOnError: false });
+    // Added before the module mounts at init, as a library that observes the server might.
+    app.getHttpServer().on('request', (req: { method: string; url: string }) => seenByListener.push(`${req.method} ${req.url}`));
+    await app.init();
+  });
+  afterAll(() => app.close());
+
+  it('hands the requests it leaves alone to every listener that was there, in order', async () => {
+    const get = await request(app.getHttpServer()).get('/api/items').set('Origin', A);
+    expect(get.status).toBe(200);
+    expect(get.headers['access-control-allow-origin']).toBe(A);
+    expect(seenByListener).toEqual(['GET /api/items']);
+    const answered = await preflight(app, '/api/items', A, 'GET');
+    expect(answered.status).toBe(204);
+    expect(seenByListener).toEqual(['GET /api/items']);
+  });
+});
