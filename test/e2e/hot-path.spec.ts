@@ -11,6 +11,8 @@ import { CaptureLogger } from '../support/capture-logger.js';
 // behaves exactly as the asynchronous one did.
 
 const A = 'https://a.example';
+/** The reason phrase of a supertest response (its Node response, which superagent's types leave out). */
+const statusMessage = (res: object) => (res as { res: { statusMessage: string } }).res.statusMessage;
 const B = 'https://b.example';
 
 @Controller('h')
@@ -27,6 +29,23 @@ class HotController {
   @Get('head-list') @EnableCors('listed') headList(@Res() res: Response) {
     res.writeHead(200, ['vary', 'Accept-Language', 'Content-Type', 'text/plain']);
     res.end('list');
+  }
+  @Get('head-message') @EnableCors('listed') headMessage(@Res() res: Response) {
+    res.writeHead(200, 'Fine', { Vary: 'Accept-Encoding', 'Content-Type': 'text/plain' });
+    res.end('message');
+  }
+  @Get('head-plain') @EnableCors('listed') headPlain(@Res() res: Response) {
+    res.writeHead(201, 'Made');
+    res.end('plain');
+  }
+  @Get('head-twice') @EnableCors('listed') headTwice(@Res() res: Response) {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    try {
+      res.writeHead(500);
+      res.end('no error');
+    } catch (error) {
+      res.end((error as { code?: string }).code);
+    }
   }
   @Get('slow') @EnableCors('slow') slow() { return 'slow'; }
   @Get('late') @EnableCors('late') late() { return 'late'; }
@@ -85,13 +104,34 @@ describe.each([
   });
 
   it('keeps Vary: Origin when the handler passes its own Vary to writeHead', async () => {
-    for (const path of ['/h/head-object', '/h/head-list']) {
-      const allowed = await request(app.getHttpServer()).get(path).set('Origin', A);
+    for (const [path, vary] of [
+      ['/h/head-object', 'Accept-Encoding, Origin'],
+      ['/h/head-list', 'Accept-Language, Origin'],
+      ['/h/head-message', 'Accept-Encoding, Origin'],
+    ]) {
+      const allowed = await request(app.getHttpServer()).get(path!).set('Origin', A);
       expect(allowed.headers['access-control-allow-origin']).toBe(A);
-      expect(allowed.headers.vary).toBe(path.endsWith('object') ? 'Accept-Encoding, Origin' : 'Accept-Language, Origin');
-      const none = await request(app.getHttpServer()).get(path);
-      expect(none.headers.vary).toBe(path.endsWith('object') ? 'Accept-Encoding, Origin' : 'Accept-Language, Origin');
+      expect(allowed.headers.vary).toBe(vary);
+      const none = await request(app.getHttpServer()).get(path!);
+      expect(none.headers.vary).toBe(vary);
     }
+    const message = await request(app.getHttpServer()).get('/h/head-message').set('Origin', A);
+    expect(statusMessage(message)).toBe('Fine');
+  });
+
+  it('lets a second writeHead fail as Node makes it fail, after the first sent Vary: Origin', async () => {
+    const res = await request(app.getHttpServer()).get('/h/head-twice').set('Origin', A);
+    expect(res.status).toBe(200);
+    expect(res.headers.vary).toBe('Origin');
+    expect(res.text).toBe('ERR_HTTP_HEADERS_SENT');
+  });
+
+  it('passes writeHead(status, message) through as it was called', async () => {
+    const res = await request(app.getHttpServer()).get('/h/head-plain').set('Origin', A);
+    expect(res.status).toBe(201);
+    expect(statusMessage(res)).toBe('Made');
+    expect(res.headers.vary).toBe('Origin');
+    expect(res.text).toBe('plain');
   });
 
   it('answers a preflight with a single Vary list', async () => {
