@@ -1,0 +1,67 @@
+// Server CPU time per request (user + system, read from /proc), configurations alternated in rounds: a measure
+// of the work a request costs that the load generator's share of the CPU does not disturb, unlike req/s.
+//   node bench/cpu-per-request.mjs [configs] [scenarios]     e.g. a,b,c,d allowed,none,mixed (after npm run build)
+// Knobs: CPU_ROUNDS (5), CPU_REQUESTS per measurement (20000), CPU_CONNECTIONS (4). Linux only.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import autocannon from 'autocannon';
+import { CONFIGS, SCENARIOS } from './fixtures.mjs';
+
+const configs = (process.argv[2] ?? 'a,b,c,d').split(',');
+const scenarios = (process.argv[3] ?? 'allowed,none').split(',');
+const rounds = Number(process.env.CPU_ROUNDS ?? 5);
+const amount = Number(process.env.CPU_REQUESTS ?? 20_000);
+const connections = Number(process.env.CPU_CONNECTIONS ?? 4);
+const ticks = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticks; // utime + stime
+}
+
+async function startServer(config) {
+  const child = spawn(process.execPath, ['bench/server.mjs', config], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const line = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
+  const ready = JSON.parse(line);
+  if (!ready.ready) throw new Error(`server ${config}: ${ready.error}`);
+  return { child, port: ready.port };
+}
+
+// 'mixed': each connection sends a preflight, then three allowed GETs, in turn (a browser app's traffic, roughly).
+const MIXED = [SCENARIOS.preflight, SCENARIOS.allowed, SCENARIOS.allowed, SCENARIOS.allowed].map(({ method, headers }) => ({ method, headers }));
+const load = (port, config, scenario, count) =>
+  autocannon({
+    url: `http://127.0.0.1:${port}${CONFIGS[config].path}`,
+    ...(scenario === 'mixed' ? { requests: MIXED } : SCENARIOS[scenario]),
+    connections,
+    amount: count,
+  });
+
+const results = {};
+for (const scenario of scenarios) {
+  const servers = {};
+  for (const config of configs) servers[config] = await startServer(config);
+  for (const config of configs) await load(servers[config].port, config, scenario, amount); // warm up
+  for (let round = 0; round < rounds; round++) {
+    for (const config of configs) {
+      const { child, port } = servers[config];
+      const before = cpuSeconds(child.pid);
+      const run = await load(port, config, scenario, amount);
+      const used = cpuSeconds(child.pid) - before;
+      (results[`${config} ${scenario}`] ??= []).push((1e6 * used) / (run.requests.total || amount));
+    }
+  }
+  for (const { child } of Object.values(servers)) child.kill();
+}
+const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+console.log(`Server CPU µs per request (median of ${rounds} rounds of ${amount} requests, ${connections} connections):\n`);
+console.log(`| configuration | ${scenarios.join(' | ')} |\n| --- |${scenarios.map(() => ' ---: |').join('')}`);
+for (const config of configs) {
+  const cells = scenarios.map((s) => {
+    const us = median(results[`${config} ${s}`]);
+    const base = results[`a ${s}`] ? median(results[`a ${s}`]) : undefined;
+    return `${us.toFixed(1)}${base && config !== 'a' ? ` (${(us / base).toFixed(3)}× a)` : ''}`;
+  });
+  console.log(`| (${config}) ${CONFIGS[config].label} | ${cells.join(' | ')} |`);
+}
