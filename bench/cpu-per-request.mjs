@@ -54,14 +54,16 @@ for (const scenario of scenarios) {
   }
   for (const { child } of Object.values(servers)) child.kill();
 }
+if (process.env.CPU_RAW) console.log(results);
 const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
-console.log(`Server CPU µs per request (median of ${rounds} rounds of ${amount} requests, ${connections} connections):\n`);
-console.log(`| configuration | ${scenarios.join(' | ')} |\n| --- |${scenarios.map(() => ' ---: |').join('')}`);
+// Ratios are taken within a round (measurements seconds apart), then the median over rounds: the machine's drift cancels.
+const ratio = (config, base, scenario) => {
+  const [xs, bs] = [results[`${config} ${scenario}`], results[`${base} ${scenario}`]];
+  return bs ? median(xs.map((x, i) => x / bs[i])).toFixed(3) : '–';
+};
+console.log(`Server CPU µs per request (median of ${rounds} rounds of ${amount} requests, ${connections} connections); ratios: median over rounds of each round's ratio:\n`);
+console.log(`| configuration |${scenarios.map((s) => ` ${s}: µs | × (a) | × (b) |`).join('')}\n| --- |${scenarios.map(() => ' ---: | ---: | ---: |').join('')}`);
 for (const config of configs) {
-  const cells = scenarios.map((s) => {
-    const us = median(results[`${config} ${s}`]);
-    const base = results[`a ${s}`] ? median(results[`a ${s}`]) : undefined;
-    return `${us.toFixed(1)}${base && config !== 'a' ? ` (${(us / base).toFixed(3)}× a)` : ''}`;
-  });
+  const cells = scenarios.map((s) => `${median(results[`${config} ${s}`]).toFixed(1)} | ${ratio(config, 'a', s)} | ${ratio(config, 'b', s)}`);
   console.log(`| (${config}) ${CONFIGS[config].label} | ${cells.join(' | ')} |`);
 }
