@@ -27,8 +27,11 @@ const OPTIONS: IdentityCorsModuleOptions = {
   identity: { clients: [{ clientId: 'spa', allowedCorsOrigins: [CLIENT] }], preflightCacheDuration: 600 },
 };
 
-/** An app whose main.ts mounts a middleware of its own before anything else; it records what reaches Express. */
-async function createApp(extra: Partial<IdentityCorsModuleOptions>, mountEarly: boolean) {
+/**
+ * An app whose main.ts mounts a middleware of its own before anything else; it records what reaches Express.
+ * `beforeInit` runs last before app.init(), where the module mounts unless mounted early.
+ */
+async function createApp(extra: Partial<IdentityCorsModuleOptions>, mountEarly: boolean, beforeInit?: (app: INestApplication) => void) {
   @Module({ imports: [IdentityCorsModule.forRoot({ ...OPTIONS, ...extra })], controllers: [AppController] })
   class AppModule {}
   const seenByExpress: string[] = [];
@@ -39,6 +42,7 @@ async function createApp(extra: Partial<IdentityCorsModuleOptions>, mountEarly: 
     next();
   });
   if (mountEarly) useIdentityCors(app);
+  beforeInit?.(app);
   await app.init();
   return { app, seenByExpress, logger };
 }
@@ -181,12 +185,10 @@ describe("preflightBeforeExpress beside another 'request' listener on the server
   const seenByListener: string[] = [];
 
   beforeAll(async () => {
-    @Module({ imports: [IdentityCorsModule.forRoot(OPTIONS)], controllers: [AppController] })
-    class AppModule {}
-    app = await NestFactory.create(AppModule, { logger: new CaptureLogger(), abortOnError: false });
     // Added before the module mounts at init, as a library that observes the server might.
-    app.getHttpServer().on('request', (req: { method: string; url: string }) => seenByListener.push(`${req.method} ${req.url}`));
-    await app.init();
+    ({ app } = await createApp({}, false, (created) =>
+      created.getHttpServer().on('request', (req: { method: string; url: string }) => seenByListener.push(`${req.method} ${req.url}`)),
+    ));
   });
   afterAll(() => app.close());
 
