@@ -2,11 +2,10 @@
 // of the work a request costs that the load generator's share of the CPU does not disturb, unlike req/s.
 //   node bench/cpu-per-request.mjs [configs] [scenarios]     e.g. a,b,c,d allowed,none,mixed (after npm run build)
 // Knobs: CPU_ROUNDS (5), CPU_REQUESTS per measurement (20000), CPU_CONNECTIONS (4). Linux only.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { CONFIGS, SCENARIOS } from './fixtures.mjs';
+import { startServer, stopServer } from './servers.mjs';
 
 const configs = (process.argv[2] ?? 'a,b,c,d').split(',');
 const scenarios = (process.argv[3] ?? 'allowed,none').split(',');
@@ -18,14 +17,6 @@ const ticks = 100; // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) / ticks; // utime + stime
-}
-
-async function startServer(config) {
-  const child = spawn(process.execPath, ['bench/server.mjs', config], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise((resolve) => createInterface({ input: child.stdout }).once('line', resolve));
-  const ready = JSON.parse(line);
-  if (!ready.ready) throw new Error(`server ${config}: ${ready.error}`);
-  return { child, port: ready.port };
 }
 
 // 'mixed': each connection sends a preflight, then three allowed GETs, in turn (a browser app's traffic, roughly).
@@ -41,7 +32,7 @@ const load = (port, config, scenario, count) =>
 const results = {};
 for (const scenario of scenarios) {
   const servers = {};
-  for (const config of configs) servers[config] = await startServer(config);
+  for (const config of configs) servers[config] = await startServer(config, process.env.BENCH_MOUNT ?? 'early');
   for (const config of configs) await load(servers[config].port, config, scenario, amount); // warm up
   for (let round = 0; round < rounds; round++) {
     for (const config of configs) {
@@ -52,7 +43,7 @@ for (const scenario of scenarios) {
       (results[`${config} ${scenario}`] ??= []).push((1e6 * used) / (run.requests.total || amount));
     }
   }
-  for (const { child } of Object.values(servers)) child.kill();
+  await Promise.all(Object.values(servers).map(({ child }) => stopServer(child)));
 }
 if (process.env.CPU_RAW) console.log(results);
 const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];

@@ -4,7 +4,7 @@
 // process, then measures short windows, one per configuration in turn, for several cycles. Ratios against (b)
 // and (a) are paired per cycle (windows seconds apart), then the median is taken: on a shared machine whose
 // speed changes from one second to the next, that is what stays put. Writes bench/results/<date>.md and prints it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import os from 'node:os';
@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { ALLOWED_ORIGIN, CONFIGS, SCENARIOS } from './fixtures.mjs';
+import { startServer, stopServer } from './servers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -27,7 +28,6 @@ const ONLY = (env.BENCH_ONLY ?? Object.keys(CONFIGS).join(',')).split(',').map((
 const SCENARIO_NAMES = (env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const MOUNT = env.BENCH_MOUNT ?? 'early';
 if (!['early', 'module', 'express'].includes(MOUNT)) throw new Error(`BENCH_MOUNT: '${MOUNT}' is not one of early, module, express`);
-const READY_TIMEOUT_MS = 180_000;
 
 for (const c of ONLY) if (!CONFIGS[c]) throw new Error(`BENCH_ONLY: unknown configuration '${c}' (use ${Object.keys(CONFIGS).join(', ')})`);
 for (const s of SCENARIO_NAMES) if (!SCENARIOS[s]) throw new Error(`BENCH_SCENARIOS: unknown scenario '${s}' (use ${Object.keys(SCENARIOS).join(', ')})`);
@@ -46,45 +46,6 @@ async function storeAvailability() {
   const lib = await import(join(root, 'dist/index.js'));
   if (typeof lib.CachingCorsPolicyService !== 'function') return 'not available (store not built: CachingCorsPolicyService is not exported)';
   return undefined;
-}
-
-function startServer(config) {
-  const child = spawn(process.execPath, [join(here, 'server.mjs'), config], {
-    cwd: root,
-    env: { ...env, BENCH_MOUNT: MOUNT },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`server ${config} was not ready within ${READY_TIMEOUT_MS / 1000} s`));
-    }, READY_TIMEOUT_MS);
-    let buffer = '';
-    child.stdout.on('data', (chunk) => {
-      buffer += chunk;
-      const newline = buffer.indexOf('\n');
-      if (newline === -1) return;
-      clearTimeout(timer);
-      const message = JSON.parse(buffer.slice(0, newline));
-      if (message.ready) resolve({ child, port: message.port, heapUsed: message.heapUsed });
-      else reject(new Error(`server ${config} failed to start: ${message.error}\n${stderr}`));
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server ${config} exited (${code}) before it was ready\n${stderr}`));
-    });
-  });
-}
-
-function stopServer(child) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-  });
 }
 
 function once(port, path, { method, headers }) {
@@ -162,7 +123,7 @@ for (let round = 0; round < ROUNDS; round++) {
   const servers = {};
   try {
     for (const config of order) {
-      servers[config] = await startServer(config);
+      servers[config] = await startServer(config, MOUNT);
       startupHeap[config].push(servers[config].heapUsed);
     }
     for (const name of SCENARIO_NAMES) {
