@@ -66,11 +66,11 @@ async function configure(config, options) {
 
 /**
  * The Nest app of one configuration, created but not initialized. `mount`: 'early' = useIdentityCors(app)
- * (preflights answered on the HTTP server, the default); 'module' = the module's own mount; 'express' =
- * useIdentityCors(app) with preflightBeforeExpress: false (preflights answered by the middleware in Express).
+ * (CORS handled on the HTTP server before Express, the default); 'module' = the module's own mount; 'express' =
+ * useIdentityCors(app) with handleBeforeExpress: false (CORS handled by the middleware, in Express).
  */
 export async function createBenchApp(config, mount = 'early') {
-  const { imports, before } = await configure(config, { preflightBeforeExpress: mount !== 'express' });
+  const { imports, before } = await configure(config, { handleBeforeExpress: mount !== 'express' });
   class AppModule {}
   Module({ imports, controllers: [PingController] })(AppModule);
   const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });

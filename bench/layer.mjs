@@ -1,4 +1,4 @@
-// The CORS layer alone: one call of each configuration's CORS middleware, then writeHead, on real node:http
+// The CORS layer alone: one call of each configuration's CORS layer, then writeHead, on real node:http
 // request and response objects (an Express response, as Express makes it), with no socket, no router and no
 // handler. What remains is the work the layer adds to a request, which HTTP throughput shows only through the
 // noise of the rest of the stack.
@@ -7,28 +7,44 @@
 //   bash bench/layer-instructions.sh         instructions per call under callgrind (exact to about ±1 %)
 //
 // Configuration (a) calls no layer: its cost is the baseline the others are measured against. The app is
-// mounted as BENCH_MOUNT says (see createBenchApp); either way this calls the middleware, which is what
-// answers a preflight with preflightBeforeExpress: false (with the default, the HTTP-server listener runs it).
+// mounted as BENCH_MOUNT says (see createBenchApp): by default a request goes through the library's HTTP-server
+// listener, then Express's set-up and the library's middleware, as on a server; with 'express'
+// (handleBeforeExpress: false) through the middleware alone.
 import { execSync } from 'node:child_process';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { createBenchApp } from './apps.mjs';
 import { CONFIGS, SCENARIOS } from './fixtures.mjs';
 
-const noop = () => {};
+const writeHead = (res) => {
+  if (!res.headersSent) res.writeHead(200);
+};
 
 /** A function that builds one request and response for `scenario` and runs them through the app's CORS layer. */
 async function layerCall(config, scenario) {
   const app = await createBenchApp(config, process.env.BENCH_MOUNT ?? 'early');
   await app.init();
   const express = app.getHttpAdapter().getInstance();
+  const mount = process.env.BENCH_MOUNT ?? 'early';
   let layer;
+  let first; // the library's HTTP-server listener, which runs before Express unless mount is 'express'
   if (config === 'b') layer = express.router.stack.find((l) => l.name === 'corsMiddleware').handle;
   else if (config !== 'a') {
     const { CorsMiddleware } = await import('../dist/index.js');
     const middleware = app.get(CorsMiddleware, { strict: false });
     layer = (req, res, next) => middleware.use(req, res, next);
+    if (mount !== 'express') first = (req, res, pass) => middleware.handleFirst(req, res, pass);
   }
+  // What Express's app.handle does before routing, then the layer's Express middleware.
+  const enterExpress = (req, res) => {
+    res.setHeader('X-Powered-By', 'Express');
+    Object.setPrototypeOf(req, express.request);
+    Object.setPrototypeOf(res, express.response);
+    if (!res.locals) res.locals = Object.create(null);
+    // Headers are written where the next handler would run: after an asynchronous first decision too.
+    if (layer) layer(req, res, () => writeHead(res));
+    else writeHead(res);
+  };
   const socket = new Socket();
   const { method, headers } = SCENARIOS[scenario];
   const url = CONFIGS[config].path;
@@ -38,13 +54,8 @@ async function layerCall(config, scenario) {
     req.url = url;
     req.headers = { host: '127.0.0.1:3000', ...headers };
     const res = new ServerResponse(req);
-    // What Express's app.handle does before any middleware runs.
-    res.setHeader('X-Powered-By', 'Express');
-    Object.setPrototypeOf(req, express.request);
-    Object.setPrototypeOf(res, express.response);
-    res.locals = Object.create(null);
-    layer?.(req, res, noop);
-    if (!res.headersSent) res.writeHead(200);
+    if (first) first(req, res, enterExpress);
+    else enterExpress(req, res);
   };
   // Let asynchronous first answers land (f's first lookup is a database query that fills its cache): the
   // measured calls run back to back, with no turn of the event loop in between.

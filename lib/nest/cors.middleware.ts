@@ -13,16 +13,19 @@ import { CorsRouteTable, type PolicyTarget } from './cors-route-table.js';
 import { RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
 import type { ResolvedCorsOptions } from './identity-cors-options.validation.js';
 
+/** A response's CORS state, kept in its `res.locals` (see holderOf). */
 const STATE = Symbol('nest-identity-cors');
 /** Set on an Express app's response prototype once its writeHead keeps Vary. */
 const HOOKED = Symbol('nest-identity-cors:vary-hook');
 /** Set on an Express app once a CorsMiddleware serves it. */
 const MOUNTED = Symbol('nest-identity-cors:mounted');
+/** The HTTP-server listener has taken the request on (decided it, or failed and let it go): the middleware leaves it alone. */
+const TAKEN = 1;
 /** The response varies on Origin: `Vary: Origin` is appended as its headers are written (RULES 8). */
 const VARY_ON_ORIGIN = 2;
 
 type Request = IncomingMessage;
-type MarkHolder = { [STATE]?: typeof VARY_ON_ORIGIN };
+type MarkHolder = { [STATE]?: typeof TAKEN | typeof VARY_ON_ORIGIN };
 type Response = ServerResponse & MarkHolder & { locals?: MarkHolder };
 type WriteHead = ServerResponse['writeHead'];
 type ResponsePrototype = { writeHead?: unknown; [HOOKED]?: true };
@@ -43,6 +46,9 @@ function holderOf(res: Response): MarkHolder {
  * asks the provider chain for it, lets CorsService evaluate and apply it, and answers preflights
  * with 204 before routing, so guards and handlers never see them.
  *
+ * By default (handleBeforeExpress) it does this from a listener on the HTTP server, before Express
+ * sets up the request; the Express middleware then handles only what that listener left to it.
+ *
  * Hot path: while every step answers synchronously (built-in provider, listed origins and patterns)
  * a request costs no Promise and no timer; the Promise and the policyTimeout timer start only at the
  * first step that is really asynchronous (ICorsPolicyService, a host provider, an async predicate).
@@ -51,14 +57,10 @@ function holderOf(res: Response): MarkHolder {
 export class CorsMiddleware implements NestMiddleware {
   private readonly logger = new Logger('IdentityCors');
   private mounted = false;
-  /**
-   * Preflights the HTTP-server listener took on and then handed to Express after a failure, so the
-   * middleware does not handle them twice. Created at the first such failure: until then the middleware
-   * checks nothing per request (reading a mark off an Express response that lacks it cost about 40 % of the layer).
-   */
-  private passedOn: WeakSet<Request> | undefined;
   /** The Express app's response prototype, once its writeHead keeps Vary: its responses need no hook of their own. */
   private hookedPrototype: object | undefined;
+  /** True when the HTTP-server listener hands every request to Express alone, whose responses inherit the hook. */
+  private expressServesAll = false;
 
   constructor(
     @Inject(RESOLVED_CORS_OPTIONS) private readonly options: ResolvedCorsOptions,
@@ -68,8 +70,8 @@ export class CorsMiddleware implements NestMiddleware {
   ) {}
 
   /**
-   * Mounts this middleware once on the HTTP server for every path, and (preflightBeforeExpress, the
-   * default) answers preflights on the HTTP server itself; later calls do nothing. A second
+   * Mounts this middleware once on the HTTP server for every path, and (handleBeforeExpress, the
+   * default) handles CORS on the HTTP server itself; later calls do nothing. A second
    * IdentityCorsModule in the same app is a startup error: each would decorate the other's provider.
    */
   mountOn(httpAdapter: HttpServer): void {
@@ -88,56 +90,83 @@ export class CorsMiddleware implements NestMiddleware {
     httpAdapter.use((req: Request, res: Response, next: () => void) => this.use(req, res, next));
     // Express only (its response prototype was found): its listener is the one handed the other requests.
     const server = this.hookedPrototype === undefined ? undefined : (httpAdapter.getHttpServer?.() as Server | undefined);
-    if (this.options.preflightBeforeExpress && typeof server?.listeners === 'function') this.answerPreflightsOn(server);
+    if (this.options.handleBeforeExpress && typeof server?.listeners === 'function') this.handleOn(server, instance);
   }
 
   /**
-   * Answers CORS preflights from a listener on the HTTP server itself, before Express sets up the
-   * request (about 5× the preflight throughput in the bench), and hands every other request to the listeners that
-   * were there (Express), unchanged. Preflights answered this way skip middleware mounted before this
-   * one and Express's own settings. Those this listener cannot decide exactly as the middleware would go
-   * to Express: possibly same-origin on an identity path (Express's `req.protocol` matters), and paths
-   * no route serves (another listener, such as socket.io's, may serve them).
+   * Handles CORS from a listener on the HTTP server itself, before Express sets up the request, then
+   * hands the request to the listeners that were there (Express): preflights are answered there (about
+   * 5× the preflight throughput in the bench), actual requests get their headers there. Express's request
+   * and response objects cost V8 more to work with once a middleware touches them; the raw ones do not.
+   * What this listener cannot decide exactly as the middleware would, it leaves to the middleware:
+   * possibly same-origin requests on an identity path (Express's `req.protocol` matters), paths no route
+   * serves (another listener, such as socket.io's, may serve them), and OPTIONS requests that are not
+   * preflights or whose route has no CORS.
    */
-  private answerPreflightsOn(server: Pick<Server, 'listeners' | 'removeAllListeners' | 'on'>): void {
+  private handleOn(server: Pick<Server, 'listeners' | 'removeAllListeners' | 'on'>, instance: unknown): void {
     type Listener = (this: unknown, req: IncomingMessage, res: ServerResponse) => void;
     const listeners = server.listeners('request') as Listener[];
     server.removeAllListeners('request');
-    // Usually one listener, Express's app: called directly, so the requests this leaves alone cost one call more.
+    // Express alone swaps every response's prototype for its own (hooked) one: no response needs a hook of its own.
+    this.expressServesAll = listeners.length === 1 && listeners[0] === instance;
+    // Usually one listener, Express's app: called directly, so each request costs one call more.
     const pass: Listener =
       listeners.length === 1
         ? listeners[0]!
         : function passToAll(req, res) {
             for (const listener of listeners) listener.call(this, req, res);
           };
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      // The method first, inline: a request that is not OPTIONS goes on untouched. Handing every request to the
-      // helpers the middleware also calls (with Express's requests) cost about 10 µs of CPU per request (V8).
-      if (req.method !== 'OPTIONS' || !this.answersEarly(req)) return pass.call(server, req, res);
-      this.run(req, res, () => {
-        (this.passedOn ??= new WeakSet()).add(req);
-        pass.call(server, req, res);
-      });
-    });
+    const passOn = (req: IncomingMessage, res: ServerResponse) => pass.call(server, req, res);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.handleFirst(req, res, passOn));
   }
 
-  private answersEarly(req: Request): boolean {
-    if (!isPreflightRequest(req) || typeof req.headers.origin !== 'string') return false;
-    const target = this.routes.resolve(String(req.headers['access-control-request-method']), requestPath(req));
-    if (target === this.routes.identityTarget) return !mayBeSameOrigin(req.headers.origin, req.headers.host);
-    return target !== null && target !== this.routes.unroutedTarget;
+  /** The HTTP-server listener's work on one request: handles what it can, then passes the request on (to Express). */
+  handleFirst(req: Request, res: Response, pass: (req: Request, res: Response) => void): void {
+    const target = this.takeOn(req);
+    if (target === undefined) return pass(req, res);
+    // Express keeps a response's locals; the mark there tells the middleware this request is taken.
+    const locals: MarkHolder = Object.create(null);
+    locals[STATE] = TAKEN;
+    res.locals = locals;
+    if (target === null) return pass(req, res);
+    this.run(req, res, target, req.method === 'OPTIONS', () => pass(req, res));
+  }
+
+  /**
+   * The policy target of a request the HTTP-server listener handles itself, or undefined for one it
+   * leaves to Express and the middleware. Reads only the raw request: the middleware's helpers are kept
+   * to Express's requests, as mixing both kinds in one function cost about 10 µs of CPU per request (V8).
+   */
+  private takeOn(req: Request): PolicyTarget | undefined {
+    const headers = req.headers;
+    const origin = headers.origin;
+    let target: PolicyTarget;
+    if (req.method === 'OPTIONS') {
+      const requestMethod = headers['access-control-request-method'];
+      if (requestMethod === undefined || origin === undefined) return undefined;
+      target = this.routes.resolve(requestMethod, requestPath(req));
+      if (target === null) return undefined;
+    } else {
+      target = this.routes.resolve(req.method ?? 'GET', requestPath(req));
+    }
+    if (target !== null && target === this.routes.unroutedTarget) return undefined;
+    if (target === this.routes.identityTarget && origin !== undefined && mayBeSameOrigin(origin, headers.host)) return undefined;
+    return target;
   }
 
   use(req: Request, res: Response, next: (error?: unknown) => void): void {
-    // Taken on by the HTTP-server listener already, and handed to Express after a failure there.
-    if (this.passedOn?.has(req) === true) return next();
-    this.run(req, res, next);
+    // Taken on by the HTTP-server listener already.
+    if (holderOf(res)[STATE] !== undefined) return next();
+    const preflight = isPreflightRequest(req);
+    const target = this.routes.resolve(preflight ? String(req.headers['access-control-request-method']) : (req.method ?? 'GET'), requestPath(req));
+    if (target === null) return next();
+    this.run(req, res, target, preflight, next);
   }
 
-  private run(req: Request, res: Response, next: (error?: unknown) => void): void {
+  private run(req: Request, res: Response, target: NonNullable<PolicyTarget>, preflight: boolean, next: (error?: unknown) => void): void {
     let answered: MaybePromise<boolean>;
     try {
-      answered = this.handle(req, res);
+      answered = this.handle(req, res, target, preflight);
     } catch (error) {
       this.handlingFailed(req, error);
       return next();
@@ -156,13 +185,7 @@ export class CorsMiddleware implements NestMiddleware {
   }
 
   /** True (now or later) when it has answered the request (a preflight). */
-  private handle(req: Request, res: Response): MaybePromise<boolean> {
-    const path = requestPath(req);
-    const preflight = isPreflightRequest(req);
-    const method = preflight ? String(req.headers['access-control-request-method']) : (req.method ?? 'GET');
-    const target = this.routes.resolve(method, path);
-    if (target === null) return false;
-
+  private handle(req: Request, res: Response, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<boolean> {
     // Read once: req.headers is a getter that Express's request prototype puts out of reach of V8's caches.
     const requestOrigin = req.headers.origin;
     if (requestOrigin === undefined) {
@@ -170,6 +193,7 @@ export class CorsMiddleware implements NestMiddleware {
       this.varyOnOrigin(res);
       return false;
     }
+    const path = requestPath(req);
     const result = this.decide(req, requestOrigin, path, target, preflight);
     if (isPromiseLike(result)) return result.then((decided) => this.respond(decided, res, preflight));
     return this.respond(result, res, preflight);
@@ -195,8 +219,11 @@ export class CorsMiddleware implements NestMiddleware {
    * the app has set by then (setHeader replaces): one read and one write of Vary per response.
    */
   private varyOnOrigin(res: Response): void {
-    holderOf(res)[STATE] = VARY_ON_ORIGIN;
-    if (Object.getPrototypeOf(res) === this.hookedPrototype || (res as { [HOOKED]?: true })[HOOKED] === true) return;
+    const holder = holderOf(res);
+    // Taken on by the HTTP-server listener: Express, its only listener, gives the response the hooked prototype next.
+    const hooked = (holder[STATE] === TAKEN && this.expressServesAll) || Object.getPrototypeOf(res) === this.hookedPrototype;
+    holder[STATE] = VARY_ON_ORIGIN;
+    if (hooked || (res as { [HOOKED]?: true })[HOOKED] === true) return;
     // A response that does not inherit the hook (not from the Express app this was mounted on): hook it alone.
     hookWriteHead(res);
     (res as { [HOOKED]?: true })[HOOKED] = true;

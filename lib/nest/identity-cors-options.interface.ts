@@ -30,11 +30,12 @@ export interface IdentityCorsModuleOptions {
   /** Longest a CORS decision (provider, ICorsPolicyService, predicates) may take, in ms, before the request is denied. Default 5000. */
   policyTimeout?: number;
   /**
-   * Answer CORS preflights of CORS routes on the HTTP server itself, before Express sets up the request
-   * (as `NestFactory.create(..., { cors })` answers them before your own middleware). Default true.
-   * `false` answers them in the CORS middleware, in Express's order, so middleware mounted before it sees them too.
+   * Handle CORS on the HTTP server itself, before Express sets up the request: answer preflights of CORS
+   * routes there (as `NestFactory.create(..., { cors })` answers them before your own middleware) and write
+   * actual requests' headers there. Default true. `false` does both in the CORS middleware, in Express's
+   * order, so middleware mounted before it runs first.
    */
-  preflightBeforeExpress?: boolean;
+  handleBeforeExpress?: boolean;
   identity?: IdentityCorsOptions;
 }
 

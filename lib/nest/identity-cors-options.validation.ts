@@ -37,7 +37,7 @@ export interface ResolvedCorsOptions {
   /** Policy for routes without CORS metadata: `{ name }` (undefined name = default policy), or none. */
   globalPolicy?: { name?: string };
   policyTimeout: number;
-  preflightBeforeExpress: boolean;
+  handleBeforeExpress: boolean;
   identity: {
     corsPaths: CorsPathSet;
     corsPolicyName: string;
@@ -124,12 +124,12 @@ class ModuleOptionsDto {
   @Min(1, { message: '$property must be at least 1 ms (got $value): use e.g. 5000' })
   policyTimeout?: unknown;
   @IsOptional()
-  @IsBoolean({ message: '$property must be true or false (got $value): false keeps preflights in Express, after earlier middleware' })
-  preflightBeforeExpress?: unknown;
+  @IsBoolean({ message: '$property must be true or false (got $value): false handles CORS in Express, after earlier middleware' })
+  handleBeforeExpress?: unknown;
   @IsOptional() @IsObject() @ValidateNested() identity?: IdentityOptionsDto;
 }
 
-const MODULE_KEYS = ['policies', 'defaultPolicy', 'globalPolicy', 'policyTimeout', 'preflightBeforeExpress', 'identity'];
+const MODULE_KEYS = ['policies', 'defaultPolicy', 'globalPolicy', 'policyTimeout', 'handleBeforeExpress', 'identity'];
 // Extras of forRoot/forRootAsync (see identity-cors.module-definition.ts) arrive beside the options.
 const EXTRA_KEYS = ['isGlobal', 'corsPolicyService', 'policyProvider'];
 const IDENTITY_KEYS = ['corsPaths', 'corsPolicyName', 'preflightCacheDuration', 'clients', 'allowedOrigins', 'allowAll'];
@@ -218,7 +218,7 @@ export function resolveOptions(options: IdentityCorsModuleOptions | undefined): 
     defaultPolicy,
     globalPolicy,
     policyTimeout: raw.policyTimeout ?? DEFAULT_POLICY_TIMEOUT_MS,
-    preflightBeforeExpress: raw.preflightBeforeExpress ?? true,
+    handleBeforeExpress: raw.handleBeforeExpress ?? true,
     identity: {
       corsPaths: new CorsPathSet(identity.corsPaths ?? DEFAULT_CORS_PATHS),
       corsPolicyName: identity.corsPolicyName ?? DEFAULT_CORS_POLICY_NAME,

@@ -52,12 +52,14 @@ describe('CORS headers on error responses (allowed origin)', () => {
   });
 });
 
-describe('useIdentityCors(app): mounted before the body parser', () => {
+describe("a body parser's own error response (malformed JSON)", () => {
   @Module({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: [ErrorsController] })
-  class AppModule {}
+  class BeforeExpressModule {}
+  @Module({ imports: [IdentityCorsModule.forRoot({ policies, handleBeforeExpress: false })], controllers: [ErrorsController] })
+  class InExpressModule {}
 
-  async function start(early: boolean) {
-    const app = await NestFactory.create(AppModule, { logger: false, abortOnError: false });
+  async function start(module: typeof BeforeExpressModule, early: boolean) {
+    const app = await NestFactory.create(module, { logger: false, abortOnError: false });
     if (early) useIdentityCors(app);
     await app.init();
     return app;
@@ -65,23 +67,34 @@ describe('useIdentityCors(app): mounted before the body parser', () => {
   const malformed = (app: INestApplication) =>
     request(app.getHttpServer()).post('/e/json').set('Origin', A).set('Content-Type', 'application/json').send('{"broken":');
 
-  it('without it, a malformed-JSON 400 from the body parser has no CORS headers', async () => {
-    const app = await start(false);
-    const res = await malformed(app);
-    expect(res.status).toBe(400);
-    expect(res.headers['access-control-allow-origin']).toBeUndefined();
-    await app.close();
+  it.each([
+    ['by default, mounted by the module', BeforeExpressModule, false],
+    ['by default, with useIdentityCors(app)', BeforeExpressModule, true],
+    ['in Express (handleBeforeExpress: false), with useIdentityCors(app)', InExpressModule, true],
+  ])('%s: the 400 carries the CORS headers, written once', async (_case, module, early) => {
+    const app = await start(module, early);
+    try {
+      const res = await malformed(app);
+      expect(res.status).toBe(400);
+      expect(res.headers['access-control-allow-origin']).toBe(A);
+      expect(res.headers.vary).toBe('Origin');
+      const ok = await request(app.getHttpServer()).post('/e/json').set('Origin', A).send({ fine: true });
+      expect(ok.body).toEqual({ fine: true });
+      expect(ok.headers.vary).toBe('Origin');
+    } finally {
+      await app.close();
+    }
   });
 
-  it('with it, the 400 carries them, and the middleware runs once per request', async () => {
-    const app = await start(true);
-    const res = await malformed(app);
-    expect(res.status).toBe(400);
-    expect(res.headers['access-control-allow-origin']).toBe(A);
-    const ok = await request(app.getHttpServer()).post('/e/json').set('Origin', A).send({ fine: true });
-    expect(ok.body).toEqual({ fine: true });
-    expect(ok.headers.vary).toBe('Origin');
-    await app.close();
+  it('in Express, mounted by the module (after the body parsers), the 400 has no CORS headers', async () => {
+    const app = await start(InExpressModule, false);
+    try {
+      const res = await malformed(app);
+      expect(res.status).toBe(400);
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await app.close();
+    }
   });
 });
 

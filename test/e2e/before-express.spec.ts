@@ -1,4 +1,5 @@
-import { Controller, Get, Module, Options, Post, type INestApplication } from '@nestjs/common';
+import { createServer } from 'node:http';
+import { Body, Controller, Get, Header, Module, Options, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import { CorsService, DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
@@ -14,7 +15,9 @@ class AppController {
   @Get('api/private') @DisableCors() private() { return 'private'; }
   @Options('api/private') @DisableCors() privateOptions() { return 'routed'; }
   @Get('api/open') open() { return 'open'; }
+  @Get('api/vary') @Header('Vary', 'Accept-Encoding') vary() { return 'varies'; }
   @Get('connect/userinfo') userinfo() { return { sub: '1' }; }
+  @Post('connect/token') token(@Body() body: unknown) { return body; }
 }
 
 const OPTIONS: IdentityCorsModuleOptions = {
@@ -28,23 +31,31 @@ const OPTIONS: IdentityCorsModuleOptions = {
 };
 
 /**
- * An app whose main.ts mounts a middleware of its own before anything else; it records what reaches Express.
- * `beforeInit` runs last before app.init(), where the module mounts unless mounted early.
+ * An app whose main.ts mounts a middleware of its own before anything else; it records what reaches Express,
+ * and the Access-Control-Allow-Origin each request already had there. `beforeInit` runs last before
+ * app.init(), where the module mounts unless mounted early.
  */
-async function createApp(extra: Partial<IdentityCorsModuleOptions>, mountEarly: boolean, beforeInit?: (app: INestApplication) => void) {
-  @Module({ imports: [IdentityCorsModule.forRoot({ ...OPTIONS, ...extra })], controllers: [AppController] })
+async function createApp(
+  extra: Partial<IdentityCorsModuleOptions>,
+  mountEarly: boolean,
+  beforeInit?: (app: INestApplication) => void,
+  extras?: Parameters<typeof IdentityCorsModule.forRoot>[1],
+) {
+  @Module({ imports: [IdentityCorsModule.forRoot({ ...OPTIONS, ...extra }, extras)], controllers: [AppController] })
   class AppModule {}
   const seenByExpress: string[] = [];
+  const allowedBeforeExpress = new Map<string, unknown>();
   const logger = new CaptureLogger();
   const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
-  app.use((req: { method: string; url: string }, _res: unknown, next: () => void) => {
+  app.use((req: { method: string; url: string }, res: { getHeader(name: string): unknown }, next: () => void) => {
     seenByExpress.push(`${req.method} ${req.url}`);
+    allowedBeforeExpress.set(`${req.method} ${req.url}`, res.getHeader('access-control-allow-origin'));
     next();
   });
   if (mountEarly) useIdentityCors(app);
   beforeInit?.(app);
   await app.init();
-  return { app, seenByExpress, logger };
+  return { app, seenByExpress, allowedBeforeExpress, logger };
 }
 
 const preflight = (app: INestApplication, path: string, origin: string, method: string, headers?: string) => {
@@ -55,13 +66,14 @@ const preflight = (app: INestApplication, path: string, origin: string, method: 
 describe.each([
   ['the module mounts the middleware', false],
   ['useIdentityCors(app) mounts it', true],
-])('preflightBeforeExpress (the default), when %s', (_label, mountEarly) => {
+])('handleBeforeExpress (the default), when %s', (_label, mountEarly) => {
   let app: INestApplication;
   let seenByExpress: string[];
   let logger: CaptureLogger;
+  let allowedBeforeExpress: Map<string, unknown>;
 
   beforeAll(async () => {
-    ({ app, seenByExpress, logger } = await createApp({}, mountEarly));
+    ({ app, seenByExpress, logger, allowedBeforeExpress } = await createApp({}, mountEarly));
   });
   afterAll(() => app.close());
 
@@ -150,14 +162,98 @@ describe.each([
     expect(res.status).toBe(204);
     expect(seenByExpress).toContain('OPTIONS /connect/userinfo');
   });
+
+  it("writes an actual request's CORS headers before Express, and Vary: Origin after the app's own Vary", async () => {
+    const res = await request(app.getHttpServer()).get('/api/vary').set('Origin', A);
+    expect(res.status).toBe(200);
+    expect(allowedBeforeExpress.get('GET /api/vary')).toBe(A);
+    expect(res.headers['access-control-allow-origin']).toBe(A);
+    expect(res.headers.vary).toBe('Accept-Encoding, Origin');
+    const none = await request(app.getHttpServer()).get('/api/items');
+    expect(none.headers['access-control-allow-origin']).toBeUndefined();
+    expect(none.headers.vary).toBe('Origin');
+    const identity = await request(app.getHttpServer()).get('/connect/userinfo').set('Origin', CLIENT);
+    expect(allowedBeforeExpress.get('GET /connect/userinfo')).toBe(CLIENT);
+    expect(identity.headers['access-control-allow-origin']).toBe(CLIENT);
+    expect(identity.headers.vary).toBe('Origin');
+  });
+
+  it('leaves requests it cannot decide as the middleware would to the middleware: unrouted paths, possibly same-origin identity requests', async () => {
+    const unrouted = await request(app.getHttpServer()).get('/not/routed').set('Origin', A);
+    expect(unrouted.status).toBe(404);
+    expect(allowedBeforeExpress.get('GET /not/routed')).toBeUndefined();
+    expect(unrouted.headers['access-control-allow-origin']).toBe(A);
+    expect(unrouted.headers.vary).toBe('Origin');
+    // Host spa.example: https://spa.example may be the server's own origin; without trust proxy Express says http.
+    const maybeSame = await request(app.getHttpServer()).post('/connect/token').set('Host', 'spa.example').set('Origin', CLIENT).send({ grant: 'x' });
+    expect(allowedBeforeExpress.get('POST /connect/token')).toBeUndefined();
+    expect(maybeSame.body).toEqual({ grant: 'x' });
+    expect(maybeSame.headers['access-control-allow-origin']).toBe(CLIENT);
+    expect(maybeSame.headers.vary).toBe('Origin');
+  });
+
+  it("lets an actual request whose handling failed go to Express once, served without CORS headers", async () => {
+    const cors = app.get(CorsService);
+    let calls = 0;
+    cors.applyAccessControl = () => {
+      calls += 1;
+      throw new Error('boom');
+    };
+    try {
+      const res = await request(app.getHttpServer()).get('/api/open?failing').set('Origin', A);
+      expect(calls).toBe(1);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('open');
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(logger.at('error').filter((line) => line.includes('CORS handling failed for GET /api/open;'))).toHaveLength(1);
+    } finally {
+      delete (cors as Partial<CorsService>).applyAccessControl;
+    }
+  });
+
+  it('still handles requests that reach Express without passing its HTTP server (the app called by another server)', async () => {
+    const direct = createServer(app.getHttpAdapter().getInstance());
+    const res = await request(direct).get('/api/vary').set('Origin', A);
+    expect(res.headers['access-control-allow-origin']).toBe(A);
+    expect(res.headers.vary).toBe('Accept-Encoding, Origin');
+    const answered = await preflight({ getHttpServer: () => direct } as INestApplication, '/api/items', A, 'GET');
+    expect(answered.status).toBe(204);
+    expect(answered.headers['access-control-allow-origin']).toBe(A);
+  });
 });
 
-describe('preflightBeforeExpress: false', () => {
+describe('handleBeforeExpress (the default), with an asynchronous ICorsPolicyService', () => {
   let app: INestApplication;
-  let seenByExpress: string[];
+  let allowedBeforeExpress: Map<string, unknown>;
+  const corsPolicyService = {
+    isOriginAllowed: (origin: string) => new Promise<boolean>((resolve) => setTimeout(() => resolve(origin === CLIENT), 20)),
+  };
 
   beforeAll(async () => {
-    ({ app, seenByExpress } = await createApp({ preflightBeforeExpress: false }, false));
+    ({ app, allowedBeforeExpress } = await createApp({ identity: {} }, false, undefined, { corsPolicyService: { useValue: corsPolicyService } }));
+  });
+  afterAll(() => app.close());
+
+  it('holds the request until the decision, then hands it to Express with its body intact', async () => {
+    const res = await request(app.getHttpServer()).post('/connect/token').set('Origin', CLIENT).send({ grant_type: 'authorization_code', code: 'c'.repeat(5000) });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({ grant_type: 'authorization_code', code: 'c'.repeat(5000) });
+    expect(allowedBeforeExpress.get('POST /connect/token')).toBe(CLIENT);
+    expect(res.headers['access-control-allow-origin']).toBe(CLIENT);
+    const denied = await request(app.getHttpServer()).post('/connect/token').set('Origin', A).send({ grant_type: 'x' });
+    expect(denied.body).toEqual({ grant_type: 'x' });
+    expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+    expect(denied.headers.vary).toBe('Origin');
+  });
+});
+
+describe('handleBeforeExpress: false', () => {
+  let app: INestApplication;
+  let seenByExpress: string[];
+  let allowedBeforeExpress: Map<string, unknown>;
+
+  beforeAll(async () => {
+    ({ app, seenByExpress, allowedBeforeExpress } = await createApp({ handleBeforeExpress: false }, false));
   });
   afterAll(() => app.close());
 
@@ -172,15 +268,22 @@ describe('preflightBeforeExpress: false', () => {
     expect(seenByExpress).toContain('OPTIONS /connect/userinfo');
   });
 
+  it("writes an actual request's CORS headers in the middleware, after the middleware mounted before it", async () => {
+    const res = await request(app.getHttpServer()).get('/api/vary').set('Origin', A);
+    expect(allowedBeforeExpress.get('GET /api/vary')).toBeUndefined();
+    expect(res.headers['access-control-allow-origin']).toBe(A);
+    expect(res.headers.vary).toBe('Accept-Encoding, Origin');
+  });
+
   it('is validated: a value other than true or false is a startup error that names it', async () => {
-    const attempt = createApp({ preflightBeforeExpress: 'no' as unknown as boolean }, false);
+    const attempt = createApp({ handleBeforeExpress: 'no' as unknown as boolean }, false);
     const error = await attempt.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IdentityCorsOptionsError);
-    expect((error as Error).message).toContain('preflightBeforeExpress must be true or false (got no)');
+    expect((error as Error).message).toContain('handleBeforeExpress must be true or false (got no)');
   });
 });
 
-describe("preflightBeforeExpress beside another 'request' listener on the server", () => {
+describe("handleBeforeExpress beside another 'request' listener on the server", () => {
   let app: INestApplication;
   const seenByListener: string[] = [];
 
@@ -200,5 +303,11 @@ describe("preflightBeforeExpress beside another 'request' listener on the server
     const answered = await preflight(app, '/api/items', A, 'GET');
     expect(answered.status).toBe(204);
     expect(seenByListener).toEqual(['GET /api/items']);
+  });
+
+  it("keeps Vary: Origin after the app's own Vary on the responses it hands on (their own writeHead hook)", async () => {
+    const res = await request(app.getHttpServer()).get('/api/vary').set('Origin', A);
+    expect(res.headers['access-control-allow-origin']).toBe(A);
+    expect(res.headers.vary).toBe('Accept-Encoding, Origin');
   });
 });
