@@ -32,6 +32,7 @@ async function configure(config, options) {
     case 'd': {
       // this library on an identity path, 3 in-memory clients
       const { IdentityCorsModule } = await lib();
+      if (process.env.BENCH_DB_CONTROL === '1' && process.env.DATABASE_URL) await touchDatabase(process.env.DATABASE_URL);
       const clients = CLIENT_ORIGINS.map((origin, i) => ({ clientId: `client-${i}`, allowedCorsOrigins: [origin] }));
       return { imports: [IdentityCorsModule.forRoot({ ...options, identity: { clients } })] };
     }
@@ -62,6 +63,20 @@ async function configure(config, options) {
     default:
       throw new Error(`unknown configuration '${config}': use one of a, b, c, d, e, f`);
   }
+}
+
+/**
+ * The control for (f) on PostgreSQL (BENCH_DB_CONTROL=1): connects TypeORM as (f) does, queries, and disconnects,
+ * so that (d) has run PostgreSQL's driver too. Having run it costs a process's every request (measured: about
+ * 4 µs of CPU per preflight), connected or not, whatever answers CORS.
+ */
+async function touchDatabase(url) {
+  const { CORS_TYPEORM_ENTITIES } = await import('../dist/store/typeorm/index.js');
+  const { DataSource } = await import('typeorm');
+  const ds = new DataSource({ type: 'postgres', url, entities: [...CORS_TYPEORM_ENTITIES], synchronize: true });
+  await ds.initialize();
+  for (let i = 0; i < 5; i++) await ds.query('SELECT 1');
+  await ds.destroy();
 }
 
 /**
