@@ -63,6 +63,17 @@ const preflight = (app: INestApplication, path: string, origin: string, method: 
   return headers === undefined ? req : req.set('Access-Control-Request-Headers', headers);
 };
 
+/** Makes one CorsService method throw, counting its calls, until restore() gives the prototype's back. */
+function breakCorsService(app: INestApplication, method: 'applyResult' | 'applyAccessControl') {
+  const cors = app.get(CorsService);
+  let calls = 0;
+  cors[method] = () => {
+    calls += 1;
+    throw new Error('boom');
+  };
+  return { calls: () => calls, restore: () => delete (cors as Partial<CorsService>)[method] };
+}
+
 describe.each([
   ['the module mounts the middleware', false],
   ['useIdentityCors(app) mounts it', true],
@@ -130,22 +141,17 @@ describe.each([
   });
 
   it('hands a preflight whose handling failed to Express once, without handling it a second time there', async () => {
-    const cors = app.get(CorsService);
-    let calls = 0;
-    cors.applyResult = () => {
-      calls += 1;
-      throw new Error('boom');
-    };
+    const broken = breakCorsService(app, 'applyResult');
     try {
       const res = await preflight(app, '/api/open', A, 'GET');
-      expect(calls).toBe(1);
+      expect(broken.calls()).toBe(1);
       expect(seenByExpress).toContain('OPTIONS /api/open');
       // Routing finds no OPTIONS handler; no CORS headers were sent.
       expect(res.status).toBe(404);
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       expect(logger.at('error').filter((line) => line.includes('CORS handling failed for OPTIONS /api/open'))).toHaveLength(1);
     } finally {
-      delete (cors as Partial<CorsService>).applyResult; // the prototype's again
+      broken.restore();
     }
     // The next preflight is answered on the server again.
     const again = await preflight(app, '/api/open', A, 'GET');
@@ -193,21 +199,16 @@ describe.each([
   });
 
   it("lets an actual request whose handling failed go to Express once, served without CORS headers", async () => {
-    const cors = app.get(CorsService);
-    let calls = 0;
-    cors.applyAccessControl = () => {
-      calls += 1;
-      throw new Error('boom');
-    };
+    const broken = breakCorsService(app, 'applyAccessControl');
     try {
       const res = await request(app.getHttpServer()).get('/api/open?failing').set('Origin', A);
-      expect(calls).toBe(1);
+      expect(broken.calls()).toBe(1);
       expect(res.status).toBe(200);
       expect(res.text).toBe('open');
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       expect(logger.at('error').filter((line) => line.includes('CORS handling failed for GET /api/open;'))).toHaveLength(1);
     } finally {
-      delete (cors as Partial<CorsService>).applyAccessControl;
+      broken.restore();
     }
   });
 
