@@ -122,7 +122,14 @@ export class CorsMiddleware implements NestMiddleware {
 
   /** The HTTP-server listener's work on one request: handles what it can, then passes the request on (to Express). Public for bench/layer.mjs. */
   handleFirst(req: Request, res: Response, pass: (req: Request, res: Response) => void): void {
-    const target = this.takeOn(req);
+    let target: PolicyTarget | undefined;
+    try {
+      target = this.takeOn(req);
+    } catch (error) {
+      // A throw here would reach the server's 'request' event and take the process down: the middleware tries instead.
+      this.handlingFailed(req, error);
+      return pass(req, res);
+    }
     if (target === undefined) return pass(req, res);
     // Express keeps a response's locals; the mark there tells the middleware this request is taken.
     const locals: MarkHolder = Object.create(null);

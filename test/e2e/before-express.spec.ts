@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import { Body, Controller, Get, Header, Module, Options, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
-import { CorsService, DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
+import { CorsMiddleware, CorsService, DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 const A = 'https://a.example';
@@ -209,6 +209,25 @@ describe.each([
       expect(logger.at('error').filter((line) => line.includes('CORS handling failed for GET /api/open;'))).toHaveLength(1);
     } finally {
       broken.restore();
+    }
+  });
+
+  it('logs a failure before the decision (finding the route), never throws it at the server, and leaves the request to the middleware', async () => {
+    // The route table is internal: reached through the middleware, broken for one call.
+    const routes = (app.get(CorsMiddleware, { strict: false }) as unknown as { routes: { resolve(method: string, path: string): unknown } }).routes;
+    const resolve = routes.resolve;
+    routes.resolve = () => {
+      routes.resolve = resolve;
+      throw new Error('route table broken');
+    };
+    try {
+      const res = await request(app.getHttpServer()).get('/api/items?route-failure').set('Origin', A);
+      expect(res.status).toBe(200);
+      expect(allowedBeforeExpress.get('GET /api/items?route-failure')).toBeUndefined();
+      expect(res.headers['access-control-allow-origin']).toBe(A);
+      expect(logger.at('error').filter((line) => line.includes('CORS handling failed for GET /api/items;'))).toHaveLength(1);
+    } finally {
+      routes.resolve = resolve;
     }
   });
 
