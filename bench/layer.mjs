@@ -22,10 +22,10 @@ const writeHead = (res) => {
 
 /** A function that builds one request and response for `scenario` and runs them through the app's CORS layer. */
 async function layerCall(config, scenario) {
-  const app = await createBenchApp(config, process.env.BENCH_MOUNT ?? 'early');
+  const mount = process.env.BENCH_MOUNT ?? 'early';
+  const app = await createBenchApp(config, mount);
   await app.init();
   const express = app.getHttpAdapter().getInstance();
-  const mount = process.env.BENCH_MOUNT ?? 'early';
   let layer;
   let first; // the library's HTTP-server listener, which runs before Express unless mount is 'express'
   if (config === 'b') layer = express.router.stack.find((l) => l.name === 'corsMiddleware').handle;
