@@ -4,6 +4,8 @@
 import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ALLOWED_ORIGIN, CLIENT_ORIGINS, HOST_ORIGINS, LARGE_CLIENT_COUNT, largeClientOrigin } from './fixtures.mjs';
 
 class PingController {
@@ -32,7 +34,7 @@ async function configure(config, options) {
     case 'd': {
       // this library on an identity path, 3 in-memory clients
       const { IdentityCorsModule } = await lib();
-      if (process.env.BENCH_DB_CONTROL === '1' && process.env.DATABASE_URL) await touchDatabase(process.env.DATABASE_URL);
+      if (process.env.BENCH_DB_CONTROL === '1' && process.env.DATABASE_URL) await (await setUpDatabase(postgres(process.env.DATABASE_URL))).destroy();
       const clients = CLIENT_ORIGINS.map((origin, i) => ({ clientId: `client-${i}`, allowedCorsOrigins: [origin] }));
       return { imports: [IdentityCorsModule.forRoot({ ...options, identity: { clients } })] };
     }
@@ -46,17 +48,17 @@ async function configure(config, options) {
     case 'f': {
       // the database store (SQLite via sql.js, or DATABASE_URL → PostgreSQL) behind the cache, the same 3 clients as (d)
       const { IdentityCorsModule, CachingCorsPolicyService } = await lib();
-      const { TypeOrmClientStore, TypeOrmCorsPolicyService, CORS_TYPEORM_ENTITIES } = await import('../dist/store/typeorm/index.js');
-      const { DataSource } = await import('typeorm');
+      const { TypeOrmCorsPolicyService } = await import('../dist/store/typeorm/index.js');
       const url = process.env.DATABASE_URL;
-      const ds = new DataSource(
-        url
-          ? { type: 'postgres', url, entities: [...CORS_TYPEORM_ENTITIES], synchronize: true }
-          : { type: 'sqljs', entities: [...CORS_TYPEORM_ENTITIES], synchronize: true },
-      );
-      await ds.initialize();
-      const store = new TypeOrmClientStore(ds);
-      for (const [i, origin] of CLIENT_ORIGINS.entries()) await store.upsert({ clientId: `client-${i}`, allowedCorsOrigins: [origin], enabled: true });
+      let ds;
+      if (!url) ds = await setUpDatabase({ type: 'sqljs' }); // in memory: only this process can fill it
+      else if (process.env.BENCH_DB_SETUP === 'in-process') ds = await setUpDatabase(postgres(url));
+      else {
+        // Tables and rows come from another process, as migrations and a seed would in production: TypeORM's
+        // synchronize and raw queries run in the server's own process slow its every request afterwards (below).
+        setUpDatabaseElsewhere();
+        ds = await connect(postgres(url));
+      }
       const service = new CachingCorsPolicyService(new TypeOrmCorsPolicyService(ds), { ttl: 15 * 60_000 });
       return { imports: [IdentityCorsModule.forRoot({ ...options, identity: {} }, { corsPolicyService: { useValue: service } })] };
     }
@@ -65,18 +67,32 @@ async function configure(config, options) {
   }
 }
 
-/**
- * The control for (f) on PostgreSQL (BENCH_DB_CONTROL=1): connects TypeORM as (f) does, queries, and disconnects,
- * so that (d) has run PostgreSQL's driver too. Having run it costs a process's every request (measured: about
- * 4 µs of CPU per preflight), connected or not, whatever answers CORS.
- */
-async function touchDatabase(url) {
+const postgres = (url) => ({ type: 'postgres', url });
+
+async function connect(options) {
   const { CORS_TYPEORM_ENTITIES } = await import('../dist/store/typeorm/index.js');
   const { DataSource } = await import('typeorm');
-  const ds = new DataSource({ type: 'postgres', url, entities: [...CORS_TYPEORM_ENTITIES], synchronize: true });
-  await ds.initialize();
-  for (let i = 0; i < 5; i++) await ds.query('SELECT 1');
-  await ds.destroy();
+  return new DataSource({ ...options, entities: [...CORS_TYPEORM_ENTITIES] }).initialize();
+}
+
+/**
+ * (f)'s tables (TypeORM's synchronize) and its 3 clients, in this process; resolves to the open DataSource.
+ * In a server process this has a cost of its own: afterwards, on PostgreSQL, every request costs about 15 – 25 %
+ * more CPU (preflights), whatever answers CORS. So (f) on PostgreSQL runs it in another process (bench/set-up-database.mjs),
+ * unless BENCH_DB_SETUP=in-process; BENCH_DB_CONTROL=1 runs it in (d) too, which then costs as much. README, Performance.
+ */
+export async function setUpDatabase(options) {
+  const { TypeOrmClientStore } = await import('../dist/store/typeorm/index.js');
+  const ds = await connect({ ...options, synchronize: true });
+  const store = new TypeOrmClientStore(ds);
+  for (const [i, origin] of CLIENT_ORIGINS.entries()) await store.upsert({ clientId: `client-${i}`, allowedCorsOrigins: [origin], enabled: true });
+  return ds;
+}
+
+function setUpDatabaseElsewhere() {
+  const script = fileURLToPath(new URL('./set-up-database.mjs', import.meta.url));
+  const { status, stderr } = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+  if (status !== 0) throw new Error(`bench/set-up-database.mjs failed (${status}): ${stderr}`);
 }
 
 /**
