@@ -3,7 +3,8 @@
 // scenario and configuration it checks the CORS answer and warms the server up with autocannon from this
 // process, then measures short windows, one per configuration in turn, for several cycles. Ratios against (b)
 // and (a) are paired per cycle (windows seconds apart), then the median is taken: on a shared machine whose
-// speed changes from one second to the next, that is what stays put. Writes bench/results/<date>.md and prints it.
+// speed changes from one second to the next, that is what stays put. Writes bench/results/<date>.md and prints it,
+// and <date>.json (every window) for bench/pool.mjs.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { ALLOWED_ORIGIN, CONFIGS, SCENARIOS } from './fixtures.mjs';
 import { startServer, stopServer } from './servers.mjs';
+import { fmt, median, ratio, targetTable } from './targets.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -98,12 +100,6 @@ function timedWindow(port, path, scenario) {
   });
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 const started = Date.now();
 const unavailable = {};
 if (ONLY.includes('f')) {
@@ -153,24 +149,7 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 
 const med = (config, name, key) => median(samples[config][name].map((s) => s[key]));
-/**
- * Paired ratios: the windows of one cycle are measured back to back, so the ratio within a cycle cancels the
- * drift of a shared machine; the median over all cycles of all rounds then drops the outliers.
- */
-const roundRatios = (config, base, name) =>
-  samples[base]?.[name] && samples[config]?.[name] ? samples[config][name].map((sample, round) => sample.rps / samples[base][name][round].rps) : undefined;
-const ratio = (config, base, name) => {
-  const ratios = roundRatios(config, base, name);
-  return ratios ? median(ratios) : undefined;
-};
-/** The middle half of the paired ratios (first to third quartile): how far one cycle's answer can be trusted. */
-const spread = (config, base, name) => {
-  const ratios = roundRatios(config, base, name)?.sort((x, y) => x - y);
-  if (!ratios?.length) return '–';
-  const at = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
-  return `${fmt(at(0.25))} – ${fmt(at(0.75))}`;
-};
-const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+const ratio1 = (config, base, name) => ratio([samples], config, base, name);
 
 const lines = [];
 const date = new Date().toISOString();
@@ -190,32 +169,13 @@ for (const config of ONLY) {
   for (const name of SCENARIO_NAMES) {
     const faults = samples[config][name].reduce((n, s) => n + s.errors, 0);
     lines.push(
-      `| ${config}: ${CONFIGS[config].label} | ${SCENARIOS[name].label} | ${Math.round(med(config, name, 'rps'))} | ${fmt(med(config, name, 'p99'), 0)} | ${fmt(ratio(config, 'b', name))} | ${fmt(ratio(config, 'a', name))} | ${statuses[`${config}/${name}`]}${faults ? `, ${faults} errors` : ''} |`,
+      `| ${config}: ${CONFIGS[config].label} | ${SCENARIOS[name].label} | ${Math.round(med(config, name, 'rps'))} | ${fmt(med(config, name, 'p99'), 0)} | ${fmt(ratio1(config, 'b', name))} | ${fmt(ratio1(config, 'a', name))} | ${statuses[`${config}/${name}`]}${faults ? `, ${faults} errors` : ''} |`,
     );
   }
 }
 
-/** Each target: the ratio, its threshold, and what it compares. */
-const targets = [
-  ['allowed GET, host policy (c) vs enableCors (b)', 'c', 'b', 'allowed', 1.0],
-  ['allowed GET, host policy (c) vs no CORS (a)', 'c', 'a', 'allowed', 0.95],
-  ['allowed GET, identity path (d) vs enableCors (b)', 'd', 'b', 'allowed', 1.0],
-  ['allowed GET, identity path (d) vs no CORS (a)', 'd', 'a', 'allowed', 0.95],
-  ['preflight, host policy (c) vs enableCors (b)', 'c', 'b', 'preflight', 1.2],
-  ['preflight, identity path (d) vs enableCors (b)', 'd', 'b', 'preflight', 1.2],
-  ['allowed GET, 100k clients (e) vs 3 clients (d)', 'e', 'd', 'allowed', 0.95],
-  ['preflight, 100k clients (e) vs 3 clients (d)', 'e', 'd', 'preflight', 0.95],
-  ['allowed GET, DB store + warm cache (f) vs in-memory (d)', 'f', 'd', 'allowed', 0.95],
-  ['preflight, DB store + warm cache (f) vs in-memory (d)', 'f', 'd', 'preflight', 0.95],
-];
 lines.push('');
-lines.push('| target | ratio (median of cycles) | middle half of cycles | threshold | met |');
-lines.push('| --- | ---: | ---: | ---: | --- |');
-for (const [what, config, base, name, threshold] of targets) {
-  const value = ratio(config, base, name);
-  const met = value === undefined || Number.isNaN(value) ? 'not measured' : value >= threshold ? 'yes' : 'NO';
-  lines.push(`| ${what} | ${fmt(value)} | ${spread(config, base, name)} | ≥ ${threshold.toFixed(2)} | ${met} |`);
-}
+lines.push(...targetTable([samples]));
 lines.push('');
 lines.push(`Server heap after startup (median): ${configs.map((c) => `${c} ${(median(startupHeap[c]) / 2 ** 20).toFixed(0)} MB`).join(', ')}.`);
 
@@ -237,5 +197,7 @@ const markdown = `${lines.join('\n')}\n`;
 mkdirSync(join(here, 'results'), { recursive: true });
 const file = join(here, 'results', `${date.replace(/[:.]/g, '-')}.md`);
 writeFileSync(file, markdown);
+// Every window's req/s, for bench/pool.mjs: the targets over the cycles of several runs.
+writeFileSync(file.replace(/\.md$/, '.json'), `${JSON.stringify({ date, mount: MOUNT, samples })}\n`);
 process.stdout.write(markdown);
 log(`written to ${file}`);

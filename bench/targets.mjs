@@ -1,0 +1,59 @@
+// The targets of issue 6 and the paired ratios they are judged by, shared by run.mjs (one run) and pool.mjs
+// (several runs' cycles together).
+
+/** Each target: what it compares, the configuration, its base, the scenario, and the threshold. */
+export const TARGETS = [
+  ['allowed GET, host policy (c) vs enableCors (b)', 'c', 'b', 'allowed', 1.0],
+  ['allowed GET, host policy (c) vs no CORS (a)', 'c', 'a', 'allowed', 0.95],
+  ['allowed GET, identity path (d) vs enableCors (b)', 'd', 'b', 'allowed', 1.0],
+  ['allowed GET, identity path (d) vs no CORS (a)', 'd', 'a', 'allowed', 0.95],
+  ['preflight, host policy (c) vs enableCors (b)', 'c', 'b', 'preflight', 1.2],
+  ['preflight, identity path (d) vs enableCors (b)', 'd', 'b', 'preflight', 1.2],
+  ['allowed GET, 100k clients (e) vs 3 clients (d)', 'e', 'd', 'allowed', 0.95],
+  ['preflight, 100k clients (e) vs 3 clients (d)', 'e', 'd', 'preflight', 0.95],
+  ['allowed GET, DB store + warm cache (f) vs in-memory (d)', 'f', 'd', 'allowed', 0.95],
+  ['preflight, DB store + warm cache (f) vs in-memory (d)', 'f', 'd', 'preflight', 0.95],
+];
+
+export const median = (values) => {
+  const sorted = [...values].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+export const fmt = (x, digits = 2) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
+
+/**
+ * Paired ratios of one run (`samples[config][scenario] = [{ rps }]`, one entry per cycle): the windows of one cycle
+ * are measured back to back, so the ratio within a cycle cancels the drift of a shared machine.
+ */
+export const pairedRatios = (samples, config, base, name) =>
+  samples[base]?.[name]?.length && samples[config]?.[name]?.length
+    ? samples[config][name].map((sample, cycle) => sample.rps / samples[base][name][cycle].rps)
+    : undefined;
+
+/** The median over the cycles of all the runs given, or undefined when no run measured both. */
+export function ratio(runs, config, base, name) {
+  const ratios = runs.flatMap((samples) => pairedRatios(samples, config, base, name) ?? []);
+  return ratios.length ? median(ratios) : undefined;
+}
+
+/** The middle half of the paired ratios (first to third quartile): how far one cycle's answer can be trusted. */
+function spread(runs, config, base, name) {
+  const ratios = runs.flatMap((samples) => pairedRatios(samples, config, base, name) ?? []).sort((x, y) => x - y);
+  if (!ratios.length) return { text: '–', cycles: 0 };
+  const at = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
+  return { text: `${fmt(at(0.25))} – ${fmt(at(0.75))}`, cycles: ratios.length };
+}
+
+/** The Markdown table of the targets over the cycles of `runs` (one samples object per run). */
+export function targetTable(runs) {
+  const lines = ['| target | ratio (median of cycles) | middle half of cycles | cycles | threshold | met |', '| --- | ---: | ---: | ---: | ---: | --- |'];
+  for (const [what, config, base, name, threshold] of TARGETS) {
+    const value = ratio(runs, config, base, name);
+    const { text, cycles } = spread(runs, config, base, name);
+    const met = value === undefined || Number.isNaN(value) ? 'not measured' : value >= threshold ? 'yes' : 'NO';
+    lines.push(`| ${what} | ${fmt(value)} | ${text} | ${cycles} | ≥ ${threshold.toFixed(2)} | ${met} |`);
+  }
+  return lines;
+}
