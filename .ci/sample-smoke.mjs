@@ -1,9 +1,13 @@
 // README's first command, as a user runs it: `npm run start:sample` (the library built, the sample compiled against
 // dist/ through the package's own exports). The suite imports the sample's sources instead, so only this checks
 // that command. Waits for the sample's start-up lines, then asks discovery from the allowed and the denied browser
-// app's origin. `node .ci/sample-smoke.mjs` from the project root; exits non-zero with the reason.
-import { spawn } from 'node:child_process';
+// app's origin; then starts the compiled sample with a URL as a CORS origin and expects the fix-it message once,
+// without Nest's stack trace. `node .ci/sample-smoke.mjs` from the project root; exits non-zero with the reason.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const TIMEOUT_MS = 120_000;
 const child = spawn('npm', ['run', 'start:sample'], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -47,9 +51,29 @@ async function check() {
   console.log(`sample smoke: npm run start:sample served discovery; ${allowed} allowed, ${denied} denied`);
 }
 
+/** The sample as `npm run start:sample` left it compiled, with a clients file whose origin is a URL. */
+function checkConfigError() {
+  const dir = mkdtempSync(join(tmpdir(), 'sample-smoke-'));
+  try {
+    const file = join(dir, 'clients.json');
+    const client = { clientId: 'spa', redirectUris: ['https://foo:123/callback.html'], allowedCorsOrigins: ['https://foo:123/'] };
+    writeFileSync(file, JSON.stringify({ clients: [client] }));
+    const run = spawnSync(process.execPath, ['sample-app/dist/main.js'], { env: { ...process.env, CLIENTS_FILE: file }, encoding: 'utf8', timeout: 60_000 });
+    const said = `${run.stdout}${run.stderr}`;
+    const fix = "allowedCorsOrigins[0] 'https://foo:123/' is a URL, not an origin: use 'https://foo:123'";
+    if (run.status !== 1) throw new Error(`with a URL as a CORS origin the sample exited with ${run.status}, not 1:\n${said.slice(-2000)}`);
+    if (said.split(fix).length !== 2 || /^\s+at /m.test(said))
+      throw new Error(`with a URL as a CORS origin the sample should say the fix once, with no stack trace:\n${said.slice(-2000)}`);
+    console.log('sample smoke: a URL as a CORS origin stops the sample with the fix, said once');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 try {
   await check();
   stop();
+  checkConfigError();
 } catch (error) {
   stop();
   console.error(`sample smoke failed: ${error.message}\n--- output of npm run start:sample ---\n${output.slice(-4000)}`);

@@ -89,11 +89,16 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
   const clients = readClientsFile(clientsFile);
   const spaOrigins = spaPorts.map((p) => `http://localhost:${p}`);
 
-  // abortOnError: false makes a configuration error a rejected promise instead of process.exit.
+  // abortOnError: false makes a configuration error a rejected promise instead of process.exit. Nest's start-up
+  // logs wait until the app exists, and are dropped if it never does: main.ts then reports the error once, instead
+  // of after Nest's own log of it with a stack trace.
   const app = await NestFactory.create(SampleAppModule.forRoot({ issuer, clients, partnerOrigin: spaOrigins[0]!, clientStore, database }), {
     abortOnError: false,
+    bufferLogs: true,
+    autoFlushLogs: false,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
+  app.flushLogs();
   const spaServers: Server[] = [];
   const close = async () => {
     await Promise.all(spaServers.map(closeServer));

@@ -1,5 +1,6 @@
-import { ICorsPolicyService } from 'nest-identity-cors';
-import { bootstrap, optionsFromEnv } from './bootstrap.js';
+import { ICorsPolicyService, IdentityCorsOptionsError } from 'nest-identity-cors';
+import { SampleConfigError, bootstrap, optionsFromEnv } from './bootstrap.js';
+import { ClientsFileError } from './clients/clients-file.js';
 import { describeClientStore } from './clients/client-store.js';
 
 // npm run start:sample: the identity server on PORT, the browser app on each of SPA_PORTS.
@@ -21,6 +22,13 @@ try {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 } catch (error) {
-  console.error(`\nThe sample did not start:\n${error instanceof Error ? error.message : String(error)}`);
+  console.error(`\nThe sample did not start:\n${explain(error)}`);
   process.exit(1);
+}
+
+/** A configuration or system error's message says what to fix; anything else is a bug, whose stack helps. */
+function explain(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const known = error instanceof SampleConfigError || error instanceof ClientsFileError || error instanceof IdentityCorsOptionsError;
+  return known || typeof (error as NodeJS.ErrnoException).code === 'string' ? error.message : (error.stack ?? error.message);
 }
