@@ -32,15 +32,18 @@ export const pairedRatios = (samples, config, base, name) =>
     ? samples[config][name].map((sample, cycle) => sample.rps / samples[base][name][cycle].rps)
     : undefined;
 
+/** The paired ratios of every cycle of every run given (each run pairs its own windows). */
+const cycleRatios = (runs, config, base, name) => runs.flatMap((samples) => pairedRatios(samples, config, base, name) ?? []);
+
 /** The median over the cycles of all the runs given, or undefined when no run measured both. */
 export function ratio(runs, config, base, name) {
-  const ratios = runs.flatMap((samples) => pairedRatios(samples, config, base, name) ?? []);
+  const ratios = cycleRatios(runs, config, base, name);
   return ratios.length ? median(ratios) : undefined;
 }
 
 /** The middle half of the paired ratios (first to third quartile): how far one cycle's answer can be trusted. */
 function spread(runs, config, base, name) {
-  const ratios = runs.flatMap((samples) => pairedRatios(samples, config, base, name) ?? []).sort((x, y) => x - y);
+  const ratios = cycleRatios(runs, config, base, name).sort((x, y) => x - y);
   if (!ratios.length) return { text: '–', cycles: 0 };
   const at = (q) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))];
   return { text: `${fmt(at(0.25))} – ${fmt(at(0.75))}`, cycles: ratios.length };
