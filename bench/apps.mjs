@@ -67,7 +67,7 @@ async function configure(config, options) {
   }
 }
 
-const postgres = (url) => ({ type: 'postgres', url });
+export const postgres = (url) => ({ type: 'postgres', url });
 
 async function connect(options) {
   const { CORS_TYPEORM_ENTITIES } = await import('../dist/store/typeorm/index.js');

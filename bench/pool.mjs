@@ -12,5 +12,5 @@ if (files.length === 0) {
 const runs = files.map((file) => JSON.parse(readFileSync(file, 'utf8')));
 const mounts = new Set(runs.map((run) => run.mount));
 if (mounts.size > 1) throw new Error(`the runs were measured with different BENCH_MOUNT values (${[...mounts].join(', ')}): pool runs of one mount`);
-console.log(`Targets over ${runs.length} run${runs.length === 1 ? "" : "s"} (${runs.map((run) => run.date).join(', ')}):\n`);
+console.log(`Targets over ${runs.length} run${runs.length === 1 ? '' : 's'} (${runs.map((run) => run.date).join(', ')}):\n`);
 console.log(targetTable(runs.map((run) => run.samples)).join('\n'));
