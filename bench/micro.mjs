@@ -1,7 +1,8 @@
 // The origin decision alone, without HTTP: ops/s of exact-origin, subdomain-pattern and client-index
 // lookups at 3, 1k and 100k entries, and the memory of a 100k-client index.
 // `node --expose-gc bench/micro.mjs` (after `npm run build`); prints a Markdown section.
-import { CorsPolicy, InMemoryCorsPolicyService, parseRequestOrigin } from '../dist/index.js';
+import { CorsPolicy, InMemoryCorsPolicyService } from '../dist/index.js';
+import { parseRequestOrigin } from '../dist/core/origin.js';
 import { largeClientOrigin } from './fixtures.mjs';
 
 const SIZES = [3, 1_000, 100_000];

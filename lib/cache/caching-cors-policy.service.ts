@@ -1,8 +1,7 @@
 import { type OnModuleDestroy } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import type { MaybePromise } from '../core/maybe-promise.js';
+import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { normalizeOrigin } from '../core/origin.js';
-import { declareSyncTwin } from '../core/sync-twin.js';
 import { withTimeout } from '../core/with-timeout.js';
 import type { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
 import type { CorsInvalidation, ICorsInvalidationBus } from './cors-invalidation-bus.interface.js';
@@ -64,7 +63,8 @@ export class CachingCorsPolicyService implements ICorsPolicyService, OnModuleDes
       // An invalidation during a query drops that query's answer instead of caching it; callers already waiting still get it.
       ignoreFetchAbort: true,
       fetchMethod: async (origin, _stale, { options: entry }) => {
-        const allowed = await withTimeout(this.inner.isOriginAllowed(origin), timeout, `${this.inner.constructor.name}.isOriginAllowed('${origin}')`);
+        const answer = this.inner.isOriginAllowed(origin);
+        const allowed = isPromiseLike(answer) ? await withTimeout(answer, timeout, `${this.inner.constructor.name}.isOriginAllowed('${origin}')`) : answer;
         entry.ttl = allowed ? ttl : deniedTtl;
         return allowed;
       },
@@ -73,20 +73,12 @@ export class CachingCorsPolicyService implements ICorsPolicyService, OnModuleDes
     this.unsubscribe = this.bus.subscribe((change) => this.apply(change));
   }
 
-  isOriginAllowed(origin: string): Promise<boolean> {
-    try {
-      return Promise.resolve(this.decide(origin));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
   /**
-   * isOriginAllowed without a Promise on a cache hit, so a warm cache costs the hot path what an
-   * in-memory service costs; a miss returns the (shared) query's Promise. Throws while the bus is down.
+   * Answers a cache hit at once, so a warm cache costs the hot path what an in-memory service costs; a
+   * miss returns the (shared) query's Promise. Rejects while the bus is down.
    */
-  decide(origin: string): MaybePromise<boolean> {
-    if (!this.bus.connected) throw new CorsCacheUnavailableError();
+  isOriginAllowed(origin: string): MaybePromise<boolean> {
+    if (!this.bus.connected) return Promise.reject(new CorsCacheUnavailableError());
     const cached = this.cache.get(origin);
     if (cached !== undefined) return cached;
     return this.cache.fetch(origin).then((allowed) => allowed === true);
@@ -122,8 +114,6 @@ export class CachingCorsPolicyService implements ICorsPolicyService, OnModuleDes
     else for (const origin of change.origins) this.cache.delete(origin);
   }
 }
-
-declareSyncTwin(CachingCorsPolicyService.prototype.isOriginAllowed, 'decide');
 
 /** Cached keys are serialized origins; a configured spelling ('HTTPS://App.Example') is mapped to the same key. */
 function canonical(origin: string): string {

@@ -29,8 +29,8 @@ export class CorsPolicyError extends Error {
   }
 }
 
-// RFC 9110 token: method and header names.
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An RFC 9110 token: what a method or header name must be. */
+export const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 function tokens(kind: string, values: Iterable<string> | undefined): string[] {
   const result: string[] = [];

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { ANY, type CorsPolicy } from './cors-policy.js';
+import { ANY, TOKEN, type CorsPolicy } from './cors-policy.js';
 import { parseRequestOrigin } from './origin.js';
 
 export const CorsHeaders = {
@@ -45,7 +45,6 @@ export interface CorsResult {
 
 /** The Vary list of an actual request that depends on its origin. */
 export const VARY_ORIGIN: readonly string[] = Object.freeze(['Origin']);
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Bound on the reflected Access-Control-Request-Headers list. */
 const MAX_REQUEST_HEADERS_LENGTH = 2048;
 
@@ -93,22 +92,18 @@ export function deniedResult(isPreflight: boolean): CorsResult {
  * predicate runs, `Vary: Origin` is sent on denials too, and reflected values are validated tokens.
  */
 export class CorsService {
-  async evaluatePolicy(request: CorsRequest, policy: CorsPolicy): Promise<CorsResult> {
-    return this.evaluate(request, policy);
-  }
-
   /**
-   * evaluatePolicy without the Promise when the policy decides synchronously (listed origins and
-   * patterns, or a sync predicate), so the middleware's hot path allocates none.
+   * The result at once when the policy decides synchronously (listed origins and patterns, or a sync
+   * predicate), in a Promise when its predicate is asynchronous.
    */
-  evaluate(request: CorsRequest, policy: CorsPolicy): CorsResult | Promise<CorsResult> {
+  evaluatePolicy(request: CorsRequest, policy: CorsPolicy): CorsResult | Promise<CorsResult> {
     const preflight = isPreflightRequest(request);
     const origin = parseRequestOrigin(request.headers[CorsHeaders.origin]);
     if (origin === undefined) return deniedResult(preflight);
     return this.evaluateOrigin(request, policy, origin, preflight);
   }
 
-  /** evaluate, for a caller that has already parsed the request's origin and knows whether it is a preflight. */
+  /** evaluatePolicy, for a caller that has already parsed the request's origin and knows whether it is a preflight. */
   evaluateOrigin(request: CorsRequest, policy: CorsPolicy, origin: string, preflight: boolean): CorsResult | Promise<CorsResult> {
     let requestMethod: string | undefined;
     let requestHeaders: string[] = [];

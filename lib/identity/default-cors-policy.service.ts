@@ -1,6 +1,6 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { normalizeOrigin, parseRequestOrigin } from '../core/origin.js';
-import { declareSyncTwin } from '../core/sync-twin.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 
 /** A Set of origins that validates and normalizes what is added (`add('HTTPS://Foo')` stores `https://foo`). */
@@ -55,12 +55,8 @@ export class DefaultCorsPolicyService implements ICorsPolicyService {
     }
   }
 
-  isOriginAllowed(origin: string): Promise<boolean> {
-    return Promise.resolve(this.decide(origin));
-  }
-
-  /** isOriginAllowed without the Promise: the list is in memory. */
-  decide(origin: string): boolean {
+  /** Answers at once: the list is in memory. (Declared as the contract, so a subclass may answer in a Promise.) */
+  isOriginAllowed(origin: string): MaybePromise<boolean> {
     const serialized = parseRequestOrigin(origin);
     if (serialized === undefined) {
       this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not a serialized origin; not allowed`);
@@ -78,4 +74,3 @@ export class DefaultCorsPolicyService implements ICorsPolicyService {
     return false;
   }
 }
-declareSyncTwin(DefaultCorsPolicyService.prototype.isOriginAllowed, 'decide');

@@ -4,13 +4,11 @@ import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { CorsPolicy } from '../core/cors-policy.js';
 import { mayBeSameOrigin, parseRequestOrigin, serverOrigin } from '../core/origin.js';
-import type { ICorsPolicyProvider } from '../providers/cors-policy-provider.interface.js';
+import type { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 import type { CorsPathSet } from './cors-paths.js';
 import { requestPath } from '../core/request-path.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
-import { resolvePolicy } from '../providers/resolve-policy.js';
-import { callPreferringSync, declareSyncTwin } from '../core/sync-twin.js';
 
 /** Headers browsers' OIDC clients read from identity responses. */
 export const IDENTITY_EXPOSED_HEADERS: readonly string[] = ['WWW-Authenticate', 'DPoP-Nonce'];
@@ -56,13 +54,9 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
     return this.options.corsPaths.has(requestPath(request));
   }
 
-  async getPolicy(request: IncomingMessage, policyName?: string): Promise<CorsPolicy | undefined> {
-    return this.resolvePolicy(request, policyName);
-  }
-
-  /** getPolicy without a Promise unless a step is asynchronous: ICorsPolicyService, or a host provider that returns one. */
-  resolvePolicy(request: IncomingMessage, policyName?: string): MaybePromise<CorsPolicy | undefined> {
-    if (policyName !== this.options.corsPolicyName) return resolvePolicy(this.inner, request, policyName);
+  /** Answers at once unless a step is asynchronous: ICorsPolicyService, or a host provider that returns a Promise. */
+  getPolicy(request: IncomingMessage, policyName?: string): MaybePromise<CorsPolicy | undefined> {
+    if (policyName !== this.options.corsPolicyName) return this.inner.getPolicy(request, policyName);
 
     const path = requestPath(request);
     if (!this.options.corsPaths.has(path)) {
@@ -76,7 +70,7 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
       this.logger.debug(`Origin ${origin} is the server's own origin; no CORS needed for ${path}`);
       return undefined;
     }
-    const allowed = callPreferringSync<MaybePromise<boolean>>(this.policyService, 'isOriginAllowed', origin);
+    const allowed = this.policyService.isOriginAllowed(origin);
     if (!isPromiseLike(allowed)) return this.policyFor(origin, path, allowed);
     return allowed.then((isAllowed) => this.policyFor(origin, path, isAllowed));
   }
@@ -102,8 +96,6 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
     return policy;
   }
 }
-
-declareSyncTwin(IdentityCorsPolicyProvider.prototype.getPolicy, 'resolvePolicy');
 
 /** Express sets `protocol` (honouring `trust proxy`); a bare Node request is judged by its socket. */
 function protocolOf(request: IncomingMessage): string {

@@ -1,7 +1,7 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { parseRequestOrigin } from '../core/origin.js';
-import { declareSyncTwin } from '../core/sync-twin.js';
 import type { CorsClient } from './cors-client.interface.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 import { InMemoryClientStore } from './in-memory-client.store.js';
 
@@ -16,16 +16,11 @@ export class InMemoryCorsPolicyService implements ICorsPolicyService {
     this.store = clients instanceof InMemoryClientStore ? clients : new InMemoryClientStore(clients);
   }
 
-  isOriginAllowed(origin: string): Promise<boolean> {
-    return Promise.resolve(this.decide(origin));
-  }
-
-  /** isOriginAllowed without the Promise: the index is in memory. */
-  decide(origin: string): boolean {
+  /** Answers at once: the index is in memory. (Declared as the contract, so a subclass may answer in a Promise.) */
+  isOriginAllowed(origin: string): MaybePromise<boolean> {
     const serialized = parseRequestOrigin(origin);
     const allowed = serialized !== undefined && this.store.isOriginAllowed(serialized);
     if (!allowed) this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not listed by any enabled client`);
     return allowed;
   }
 }
-declareSyncTwin(InMemoryCorsPolicyService.prototype.isOriginAllowed, 'decide');

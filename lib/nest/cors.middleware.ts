@@ -7,8 +7,7 @@ import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { mayBeSameOrigin, parseRequestOrigin } from '../core/origin.js';
 import { requestPath } from '../core/request-path.js';
 import { withTimeout } from '../core/with-timeout.js';
-import { ICorsPolicyProvider } from '../providers/cors-policy-provider.interface.js';
-import { resolvePolicy } from '../providers/resolve-policy.js';
+import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import { CorsRouteTable, type PolicyTarget } from './cors-route-table.js';
 import { RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
 import type { ResolvedCorsOptions } from './identity-cors-options.validation.js';
@@ -244,7 +243,7 @@ export class CorsMiddleware implements NestMiddleware {
       return deniedResult(preflight);
     }
     try {
-      const policy = resolvePolicy(this.provider, req, target.policyName);
+      const policy = this.provider.getPolicy(req, target.policyName);
       const result = isPromiseLike(policy) ? policy.then((resolved) => this.evaluate(req, resolved, origin, path, target, preflight)) : this.evaluate(req, policy, origin, path, target, preflight);
       if (!isPromiseLike(result)) return result;
       return withTimeout(result, this.options.policyTimeout, `The CORS decision for ${origin} (${policyLabel(target)})`).then(undefined, (error: unknown) =>

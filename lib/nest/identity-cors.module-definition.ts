@@ -4,8 +4,8 @@ import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js
 import { DefaultCorsPolicyService } from '../identity/default-cors-policy.service.js';
 import { IdentityCorsPolicyProvider } from '../identity/identity-cors-policy.provider.js';
 import { InMemoryCorsPolicyService } from '../identity/in-memory-cors-policy.service.js';
-import { ICorsPolicyProvider } from '../providers/cors-policy-provider.interface.js';
-import { DefaultCorsPolicyProvider } from '../providers/default-cors-policy.provider.js';
+import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
+import { DefaultCorsPolicyProvider } from '../policy-lookup/default-cors-policy.provider.js';
 import { CorsMiddleware } from './cors.middleware.js';
 import { CorsRouteTable } from './cors-route-table.js';
 import { CORS_MODULE_OVERRIDES, HOST_CORS_POLICY_PROVIDER, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';

@@ -2,8 +2,8 @@ import { type DynamicModule, Inject, Logger, Module, type MiddlewareConsumer, ty
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
 import { IdentityCorsPolicyProvider } from '../identity/identity-cors-policy.provider.js';
-import { ICorsPolicyProvider } from '../providers/cors-policy-provider.interface.js';
-import { DefaultCorsPolicyProvider } from '../providers/default-cors-policy.provider.js';
+import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
+import { DefaultCorsPolicyProvider } from '../policy-lookup/default-cors-policy.provider.js';
 import { CorsMiddleware } from './cors.middleware.js';
 import { CorsRouteTable, stampControllers } from './cors-route-table.js';
 import { CORS_MODULE_OVERRIDES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import { Body, Controller, Get, Header, Module, Options, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
-import { CorsMiddleware, CorsService, DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
+import { CorsService, DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
+import { CorsMiddleware } from '../../lib/nest/cors.middleware.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 const A = 'https://a.example';

@@ -3,7 +3,8 @@ import { Controller, Get, Module, Res, type INestApplication } from '@nestjs/com
 import { NestFactory } from '@nestjs/core';
 import type { Response } from 'express';
 import request from 'supertest';
-import { CorsMiddleware, CorsPolicy, DefaultCorsPolicyProvider, EnableCors, IdentityCorsModule, InMemoryCorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { CorsPolicy, DefaultCorsPolicyProvider, EnableCors, IdentityCorsModule, InMemoryCorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { CorsMiddleware } from '../../lib/nest/cors.middleware.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 // The middleware answers synchronously while every step is synchronous, and starts the Promise and the
@@ -163,7 +164,7 @@ describe.each([
   });
 });
 
-describe('a host provider that extends the built-in one is asked through its getPolicy', () => {
+describe('a host provider that extends the built-in one and answers in a Promise', () => {
   class OnlyB extends DefaultCorsPolicyProvider {
     readonly asked: Array<string | undefined> = [];
     override async getPolicy(_request: IncomingMessage, policyName?: string) {
@@ -179,14 +180,14 @@ describe('a host provider that extends the built-in one is asked through its get
   });
   afterAll(() => app.close());
 
-  it('uses the override, not the built-in synchronous lookup', async () => {
+  it("uses the subclass's getPolicy, not the built-in lookup table", async () => {
     expect((await request(app.getHttpServer()).get('/h/plain').set('Origin', A)).headers['access-control-allow-origin']).toBeUndefined();
     expect((await request(app.getHttpServer()).get('/h/plain').set('Origin', B)).headers['access-control-allow-origin']).toBe(B);
     expect(provider.asked).toEqual(['listed', 'listed']);
   });
 });
 
-describe('a built-in ICorsPolicyService whose isOriginAllowed is replaced (as a spy does) is asked through it', () => {
+describe('a built-in ICorsPolicyService whose isOriginAllowed is replaced by an async function (as a spy does)', () => {
   const service = new InMemoryCorsPolicyService([{ clientId: 'spa', allowedCorsOrigins: [A] }]);
   const asked: string[] = [];
   service.isOriginAllowed = async (origin: string) => {
@@ -206,7 +207,7 @@ describe('a built-in ICorsPolicyService whose isOriginAllowed is replaced (as a 
   });
   afterAll(() => app.close());
 
-  it('uses the replacement, not the built-in synchronous decision', async () => {
+  it('uses the replacement, not the built-in index', async () => {
     expect((await request(app.getHttpServer()).get('/connect/userinfo').set('Origin', A)).headers['access-control-allow-origin']).toBeUndefined();
     expect((await request(app.getHttpServer()).get('/connect/userinfo').set('Origin', B)).headers['access-control-allow-origin']).toBe(B);
     expect(asked).toEqual([A, B]);

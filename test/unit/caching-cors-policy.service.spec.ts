@@ -1,4 +1,5 @@
-import { CachingCorsPolicyService, CorsCacheUnavailableError, InProcessCorsInvalidationBus, TimeoutError, type ICorsPolicyService } from 'nest-identity-cors';
+import { CachingCorsPolicyService, CorsCacheUnavailableError, InProcessCorsInvalidationBus, type ICorsPolicyService } from 'nest-identity-cors';
+import { TimeoutError } from '../../lib/core/with-timeout.js';
 
 const A = 'https://a.example';
 const B = 'https://b.example';
@@ -43,14 +44,14 @@ describe('CachingCorsPolicyService', () => {
     expect(inner.calls).toEqual([A, B]);
   });
 
-  it('decides a cached origin synchronously (no Promise on a hit) and a miss through the one shared query', async () => {
+  it('answers a cached origin at once (a boolean, no Promise) and a miss through the one shared query (a Promise)', async () => {
     const cache = new CachingCorsPolicyService(inner, { bus });
-    const miss = cache.decide(A);
+    const miss = cache.isOriginAllowed(A);
     expect(miss).toBeInstanceOf(Promise);
     expect(await miss).toBe(true);
-    expect(cache.decide(A)).toBe(true);
+    expect(cache.isOriginAllowed(A)).toBe(true);
     await cache.isOriginAllowed(B);
-    expect(cache.decide(B)).toBe(false);
+    expect(cache.isOriginAllowed(B)).toBe(false);
     expect(inner.calls).toEqual([A, B]);
   });
 
@@ -146,7 +147,6 @@ describe('CachingCorsPolicyService', () => {
     const flaky = { get connected() { return connected; }, publish: () => Promise.resolve(), subscribe: () => () => undefined };
     const cache = new CachingCorsPolicyService(inner, { bus: flaky });
     await expect(cache.isOriginAllowed(A)).rejects.toThrow(CorsCacheUnavailableError);
-    expect(() => cache.decide(A)).toThrow(CorsCacheUnavailableError);
     expect(inner.calls).toEqual([]);
     connected = true;
     expect(await cache.isOriginAllowed(A)).toBe(true);

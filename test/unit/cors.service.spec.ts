@@ -99,7 +99,7 @@ describe('CorsService.evaluatePolicy (after ASP.NET Core CorsService)', () => {
 describe('CorsService.evaluateOrigin (the middleware\'s entry, origin already parsed)', () => {
   const policy = build((b) => b.withOrigins('https://a.example').withMethods('GET', 'PUT').withHeaders('x-a'));
 
-  it('gives what evaluate gives, for actual requests and preflights', async () => {
+  it('gives what evaluatePolicy gives, for actual requests and preflights', async () => {
     for (const [request, isPreflight] of [
       [get('https://a.example'), false],
       [get('https://c.example'), false],
@@ -107,7 +107,7 @@ describe('CorsService.evaluateOrigin (the middleware\'s entry, origin already pa
       [preflight('https://c.example', 'PUT'), true],
     ] as const) {
       const origin = String(request.headers.origin);
-      expect(await service.evaluateOrigin(request, policy, origin, isPreflight)).toEqual(await service.evaluate(request, policy));
+      expect(await service.evaluateOrigin(request, policy, origin, isPreflight)).toEqual(await service.evaluatePolicy(request, policy));
     }
   });
 });

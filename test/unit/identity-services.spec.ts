@@ -1,14 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import {
-  CorsPathSet,
-  CorsPolicy,
-  DefaultCorsPolicyService,
-  IdentityCorsPolicyProvider,
-  InMemoryClientStore,
-  InMemoryCorsPolicyService,
-  type ICorsPolicyProvider,
-  type ICorsPolicyService,
-} from 'nest-identity-cors';
+import { CorsPolicy, DefaultCorsPolicyService, InMemoryClientStore, InMemoryCorsPolicyService, type ICorsPolicyProvider, type ICorsPolicyService } from 'nest-identity-cors';
+import { IdentityCorsPolicyProvider } from '../../lib/identity/identity-cors-policy.provider.js';
+import { CorsPathSet } from '../../lib/identity/cors-paths.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 describe('DefaultCorsPolicyService (IdentityServer DefaultCorsPolicyServiceTests)', () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { CorsPolicy, CorsPolicyBuilder, parseRequestOrigin } from 'nest-identity-cors';
+import { CorsPolicy, CorsPolicyBuilder } from 'nest-identity-cors';
+import { parseRequestOrigin } from '../../lib/core/origin.js';
 
 const LISTED = ['https://app.example.com', 'http://localhost:4200', 'https://api.example.com:8443'];
 const policy = new CorsPolicyBuilder().withOrigins(...LISTED, 'https://*.tenant.example.org').build();

@@ -1,4 +1,5 @@
-import { InvalidOriginError, normalizeOrigin, OriginPattern, parseRequestOrigin } from 'nest-identity-cors';
+import { InvalidOriginError } from 'nest-identity-cors';
+import { normalizeOrigin, OriginPattern, parseRequestOrigin } from '../../lib/core/origin.js';
 
 describe('normalizeOrigin (configured origins, RULES 1)', () => {
   it.each([

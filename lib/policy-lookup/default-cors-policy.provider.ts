@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CorsPolicy } from '../core/cors-policy.js';
+import type { MaybePromise } from '../core/maybe-promise.js';
 import type { ICorsPolicyProvider } from './cors-policy-provider.interface.js';
-import { declareSyncTwin } from '../core/sync-twin.js';
 
 /** Serves the named policies and the default policy given in module options. */
 export class DefaultCorsPolicyProvider implements ICorsPolicyProvider {
@@ -10,12 +10,8 @@ export class DefaultCorsPolicyProvider implements ICorsPolicyProvider {
     private readonly defaultPolicy?: CorsPolicy,
   ) {}
 
-  getPolicy(request: IncomingMessage, policyName?: string): Promise<CorsPolicy | undefined> {
-    return Promise.resolve(this.resolvePolicy(request, policyName));
-  }
-
-  /** getPolicy without the Promise: the policies are in memory. */
-  resolvePolicy(_request: IncomingMessage, policyName?: string): CorsPolicy | undefined {
+  /** Answers at once: the policies are in memory. (Declared as the contract, so a subclass may answer in a Promise.) */
+  getPolicy(_request: IncomingMessage, policyName?: string): MaybePromise<CorsPolicy | undefined> {
     return policyName === undefined ? this.defaultPolicy : this.policies.get(policyName);
   }
 
@@ -24,4 +20,3 @@ export class DefaultCorsPolicyProvider implements ICorsPolicyProvider {
     return policyName === undefined ? this.defaultPolicy !== undefined : this.policies.has(policyName);
   }
 }
-declareSyncTwin(DefaultCorsPolicyProvider.prototype.getPolicy, 'resolvePolicy');
