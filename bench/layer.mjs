@@ -30,8 +30,8 @@ async function layerCall(config, scenario) {
   let first; // the library's HTTP-server listener, which runs before Express unless mount is 'express'
   if (config === 'b') layer = express.router.stack.find((l) => l.name === 'corsMiddleware').handle;
   else if (config !== 'a') {
-    const { CorsMiddleware } = await import('../dist/nest/cors.middleware.js');
-    const middleware = app.get(CorsMiddleware, { strict: false });
+    const { ExpressCorsMiddleware } = await import('../dist/platform/express/express-cors.middleware.js');
+    const middleware = app.get(ExpressCorsMiddleware, { strict: false });
     layer = (req, res, next) => middleware.use(req, res, next);
     if (mount !== 'express') first = (req, res, pass) => middleware.handleFirst(req, res, pass);
   }

@@ -1,9 +1,8 @@
 import { SetMetadata } from '@nestjs/common';
+import type { CorsMetadata } from '../handler/route-target.js';
 
 export const CORS_METADATA = 'nest-identity-cors:cors';
 
-/** What a controller or handler says about CORS: a policy (by name; none = the default policy) or none at all. */
-export type CorsMetadata = { enabled: true; policyName?: string } | { enabled: false };
 
 /**
  * Applies a named policy (or, without a name, the default policy) to a controller or handler,

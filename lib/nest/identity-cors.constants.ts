@@ -2,5 +2,5 @@
 export const RESOLVED_CORS_OPTIONS = Symbol('RESOLVED_CORS_OPTIONS');
 /** The host's policy provider (or the default named-policy provider) that the identity provider decorates. */
 export const HOST_CORS_POLICY_PROVIDER = Symbol('HOST_CORS_POLICY_PROVIDER');
-/** Which overrides were given to forRoot/forRootAsync. */
+/** Which overrides were given to forRoot/forRootAsync (CorsModuleOverrides). */
 export const CORS_MODULE_OVERRIDES = Symbol('CORS_MODULE_OVERRIDES');

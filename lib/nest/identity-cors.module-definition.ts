@@ -1,77 +1,20 @@
-import { ConfigurableModuleBuilder, type Provider } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
 import { CorsService } from '../core/cors.service.js';
 import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
-import { DefaultCorsPolicyService } from '../identity/default-cors-policy.service.js';
-import { IdentityCorsPolicyProvider } from '../identity/identity-cors-policy.provider.js';
-import { InMemoryCorsPolicyService } from '../identity/in-memory-cors-policy.service.js';
 import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
-import { DefaultCorsPolicyProvider } from '../policy-lookup/default-cors-policy.provider.js';
-import { CorsMiddleware } from './cors.middleware.js';
-import { CorsRouteTable } from './cors-route-table.js';
-import { CORS_MODULE_OVERRIDES, HOST_CORS_POLICY_PROVIDER, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
-import type { IdentityCorsModuleOptions, ProviderOverride } from './identity-cors-options.interface.js';
-import { resolveOptions, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
-import { Logger } from '@nestjs/common';
+import { RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
+import type { IdentityCorsModuleOptions } from './identity-cors-options.interface.js';
+import { identityCorsProviders, type IdentityCorsModuleExtras } from './identity-cors.providers.js';
 
-/** Given beside the options to forRoot and forRootAsync (not from the async factory), as Nest's extras are. */
-export interface IdentityCorsModuleExtras {
-  /** Register the module globally. Default false. */
-  isGlobal?: boolean;
-  /** The host's own ICorsPolicyService. Wins over one registered in a host module and over the built-in ones. */
-  corsPolicyService?: ProviderOverride<ICorsPolicyService>;
-  /** The host's own ICorsPolicyProvider, which the identity provider decorates. */
-  policyProvider?: ProviderOverride<ICorsPolicyProvider>;
-}
-
-export interface CorsModuleOverrides {
-  corsPolicyService: boolean;
-  policyProvider: boolean;
-}
-
-function asProvider<T>(provide: symbol, override: ProviderOverride<T>): Provider {
-  return typeof override === 'function' ? { provide, useClass: override } : ({ provide, ...override } as Provider);
-}
-
-/** The built-in ICorsPolicyService: clients when configured, else the fixed allow-list. */
-export function builtInCorsPolicyService(options: ResolvedCorsOptions): ICorsPolicyService {
-  const { clients, allowedOrigins, allowAll } = options.identity;
-  if (clients) return new InMemoryCorsPolicyService(clients, new Logger(InMemoryCorsPolicyService.name));
-  return new DefaultCorsPolicyService(new Logger(DefaultCorsPolicyService.name), { allowedOrigins, allowAll });
-}
-
-function moduleProviders(extras: IdentityCorsModuleExtras): Provider[] {
-  return [
-    { provide: RESOLVED_CORS_OPTIONS, useFactory: resolveOptions, inject: [MODULE_OPTIONS_TOKEN] },
-    { provide: CORS_MODULE_OVERRIDES, useValue: { corsPolicyService: !!extras.corsPolicyService, policyProvider: !!extras.policyProvider } satisfies CorsModuleOverrides },
-    extras.corsPolicyService
-      ? asProvider(ICorsPolicyService, extras.corsPolicyService)
-      : { provide: ICorsPolicyService, useFactory: builtInCorsPolicyService, inject: [RESOLVED_CORS_OPTIONS] },
-    extras.policyProvider
-      ? asProvider(HOST_CORS_POLICY_PROVIDER, extras.policyProvider)
-      : {
-          provide: HOST_CORS_POLICY_PROVIDER,
-          useFactory: (options: ResolvedCorsOptions) => new DefaultCorsPolicyProvider(options.policies, options.defaultPolicy),
-          inject: [RESOLVED_CORS_OPTIONS],
-        },
-    {
-      provide: ICorsPolicyProvider,
-      useFactory: (options: ResolvedCorsOptions, service: ICorsPolicyService, inner: ICorsPolicyProvider) =>
-        new IdentityCorsPolicyProvider(options.identity, service, inner),
-      inject: [RESOLVED_CORS_OPTIONS, ICorsPolicyService, HOST_CORS_POLICY_PROVIDER],
-    },
-    { provide: CorsService, useFactory: () => new CorsService() },
-    CorsRouteTable,
-    CorsMiddleware,
-  ];
-}
+export type { IdentityCorsModuleExtras } from './identity-cors.providers.js';
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } =
   new ConfigurableModuleBuilder<IdentityCorsModuleOptions>({ moduleName: 'IdentityCors' })
     .setClassMethodName('forRoot')
-    .setExtras<IdentityCorsModuleExtras>({ isGlobal: false }, (definition, extras) => ({
+    .setExtras<IdentityCorsModuleExtras>({ isGlobal: false }, (definition, extras): DynamicModule => ({
       ...definition,
       global: extras.isGlobal,
-      providers: [...(definition.providers ?? []), ...moduleProviders(extras)],
+      providers: [...(definition.providers ?? []), ...identityCorsProviders(MODULE_OPTIONS_TOKEN, extras)],
       exports: [ICorsPolicyService, ICorsPolicyProvider, CorsService, RESOLVED_CORS_OPTIONS],
     }))
     .build();

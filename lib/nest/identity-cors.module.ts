@@ -1,38 +1,22 @@
-import { type DynamicModule, Inject, Logger, Module, type MiddlewareConsumer, type NestModule, type OnApplicationBootstrap } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
-import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
-import { IdentityCorsPolicyProvider } from '../identity/identity-cors-policy.provider.js';
-import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
-import { DefaultCorsPolicyProvider } from '../policy-lookup/default-cors-policy.provider.js';
-import { CorsMiddleware } from './cors.middleware.js';
-import { CorsRouteTable, stampControllers } from './cors-route-table.js';
-import { CORS_MODULE_OVERRIDES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
-import { ConfigurableModuleClass, type CorsModuleOverrides, type IdentityCorsModuleExtras, type OPTIONS_TYPE } from './identity-cors.module-definition.js';
-import { IdentityCorsOptionsError, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
-
-interface ExpressLike {
-  router?: { stack?: Array<{ name?: string }> };
-}
+import { type DynamicModule, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
+import { ExpressCorsMiddleware } from '../platform/express/express-cors.middleware.js';
+import { ConfigurableModuleClass, type IdentityCorsModuleExtras, type OPTIONS_TYPE } from './identity-cors.module-definition.js';
+import { stampControllers } from './route-stamp.js';
 
 /**
- * Import once in AppModule: mounts the CORS middleware for every path (before guards, so error
- * responses carry CORS headers too), answers preflights, and wires the identity layer over the
- * host's policy provider.
+ * Import once in AppModule: mounts CORS for every path (before guards, so error responses carry CORS
+ * headers too), answers preflights, and wires the identity layer over the host's policy provider.
+ * Its providers are in identity-cors.providers.ts; what it does once routes exist, in CorsBootstrap.
  */
 @Module({ imports: [DiscoveryModule] })
-export class IdentityCorsModule extends ConfigurableModuleClass implements NestModule, OnApplicationBootstrap {
-  private readonly logger = new Logger('IdentityCors');
-
+export class IdentityCorsModule extends ConfigurableModuleClass implements NestModule {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
-    private readonly moduleRef: ModuleRef,
-    private readonly middleware: CorsMiddleware,
-    private readonly routes: CorsRouteTable,
-    @Inject(RESOLVED_CORS_OPTIONS) private readonly options: ResolvedCorsOptions,
-    @Inject(CORS_MODULE_OVERRIDES) private readonly overrides: CorsModuleOverrides,
+    private readonly middleware: ExpressCorsMiddleware,
   ) {
     super();
   }
@@ -42,59 +26,9 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
     return super.forRoot({ ...options, ...extras });
   }
 
-  /** Runs before Nest registers routes: stamp controller methods, then mount the middleware (unless mounted early). */
+  /** Runs before Nest registers routes: stamp controller methods, then mount (unless useIdentityCors mounted early). */
   configure(_consumer: MiddlewareConsumer): void {
     stampControllers(this.discovery, this.scanner, this.reflector);
     this.middleware.mountOn(this.adapterHost.httpAdapter);
-  }
-
-  onApplicationBootstrap(): void {
-    const app = this.adapterHost.httpAdapter.getInstance<ExpressLike>();
-    const layers = app?.router?.stack;
-    if (!Array.isArray(layers)) {
-      throw new Error('nest-identity-cors needs @nestjs/platform-express (an Express 5 router was not found on the HTTP adapter).');
-    }
-    const global = this.options.globalPolicy;
-    this.routes.build(layers, global ? { policyName: global.name } : null);
-    this.useHostServices();
-    this.checkPolicyNames();
-    if (layers.some((layer) => layer.name === 'corsMiddleware')) {
-      this.logger.warn(
-        'app.enableCors() (or NestFactory.create(..., { cors })) is active beside IdentityCorsModule. Its middleware runs first and answers every preflight with its own policy, so identity endpoints and @EnableCors/@DisableCors routes may get the wrong CORS headers. Remove enableCors() and express the same rules as a policy with the globalPolicy option.',
-      );
-    }
-  }
-
-  /** A service or provider registered in a host module is used unless one was given in the module's options. */
-  private useHostServices(): void {
-    const identity = this.moduleRef.get<ICorsPolicyProvider>(ICorsPolicyProvider);
-    if (!(identity instanceof IdentityCorsPolicyProvider)) return; // replaced, e.g. by overrideProvider()
-    const hostService = this.overrides.corsPolicyService ? undefined : this.fromHostModules<ICorsPolicyService>(ICorsPolicyService, identity.decorated.policyService);
-    const hostProvider = this.overrides.policyProvider ? undefined : this.fromHostModules<ICorsPolicyProvider>(ICorsPolicyProvider, identity);
-    identity.use({ policyService: hostService, inner: hostProvider });
-  }
-
-  private fromHostModules<T>(token: symbol, own: unknown): T | undefined {
-    const all = this.moduleRef.get<unknown, T>(token, { strict: false, each: true });
-    const found = [...new Set(all)].filter((instance) => instance !== own && instance !== undefined);
-    if (found.length > 1) this.logger.warn(`${token.description} is registered in ${found.length} host modules; using the first one found`);
-    if (found.length > 0) this.logger.log(`Using the host's ${token.description} (${(found[0] as object).constructor?.name ?? 'anonymous'})`);
-    return found[0];
-  }
-
-  /** With the built-in provider, every policy a route or the global option names must exist: fail at startup, not per request. */
-  private checkPolicyNames(): void {
-    const identity = this.moduleRef.get<ICorsPolicyProvider>(ICorsPolicyProvider);
-    const inner = identity instanceof IdentityCorsPolicyProvider ? identity.decorated.inner : undefined;
-    if (!(inner instanceof DefaultCorsPolicyProvider)) return;
-    const problems = this.routes
-      .requestedPolicies()
-      .filter(({ policyName }) => policyName !== this.options.identity.corsPolicyName && !inner.hasPolicy(policyName))
-      .map(({ handlerName, policyName }) =>
-        policyName === undefined
-          ? `@EnableCors() on ${handlerName} uses the default policy, but no defaultPolicy is configured: set defaultPolicy or name a policy`
-          : `@EnableCors('${policyName}') on ${handlerName} names no policy: define it in policies (known: ${[...this.options.policies.keys()].join(', ') || 'none'})`,
-      );
-    if (problems.length > 0) throw new IdentityCorsOptionsError([...new Set(problems)]);
   }
 }

@@ -1,12 +1,11 @@
 import type { INestApplication } from '@nestjs/common';
-import { CorsMiddleware } from './cors.middleware.js';
+import { ExpressCorsMiddleware } from '../platform/express/express-cors.middleware.js';
 
 /**
- * Mounts the CORS middleware right away, before Nest registers its body parsers at init, so that
- * responses those parsers send (400 for malformed JSON, 413 for a body too large) carry CORS
- * headers too. Call it in main.ts between NestFactory.create() and listen(); the module then does
- * not mount it a second time.
+ * Mounts CORS right away, before Nest registers its body parsers at init, so that responses those
+ * parsers send (400 for malformed JSON, 413 for a body too large) carry CORS headers too. Call it in
+ * main.ts between NestFactory.create() and listen(); the module then does not mount it a second time.
  */
 export function useIdentityCors(app: INestApplication): void {
-  app.get(CorsMiddleware, { strict: false }).mountOn(app.getHttpAdapter());
+  app.get(ExpressCorsMiddleware, { strict: false }).mountOn(app.getHttpAdapter());
 }

@@ -3,7 +3,7 @@ import { Body, Controller, Get, Header, Module, Options, Post, type INestApplica
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import { CorsService, DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
-import { CorsMiddleware } from '../../lib/nest/cors.middleware.js';
+import { ExpressCorsMiddleware } from '../../lib/platform/express/express-cors.middleware.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 const A = 'https://a.example';
@@ -215,7 +215,7 @@ describe.each([
 
   it('logs a failure before the decision (finding the route), never throws it at the server, and leaves the request to the middleware', async () => {
     // The route table is internal: reached through the middleware, broken for one call.
-    const routes = (app.get(CorsMiddleware, { strict: false }) as unknown as { routes: { resolve(method: string, path: string): unknown } }).routes;
+    const routes = (app.get(ExpressCorsMiddleware, { strict: false }) as unknown as { routes: { resolve(method: string, path: string): unknown } }).routes;
     const resolve = routes.resolve;
     routes.resolve = () => {
       routes.resolve = resolve;

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Response } from 'express';
 import request from 'supertest';
 import { CorsPolicy, DefaultCorsPolicyProvider, EnableCors, IdentityCorsModule, InMemoryCorsPolicyService, useIdentityCors } from 'nest-identity-cors';
-import { CorsMiddleware } from '../../lib/nest/cors.middleware.js';
+import { ExpressCorsMiddleware } from '../../lib/platform/express/express-cors.middleware.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 // The middleware answers synchronously while every step is synchronous, and starts the Promise and the
@@ -214,10 +214,10 @@ describe('a built-in ICorsPolicyService whose isOriginAllowed is replaced by an 
   });
 });
 
-describe('CorsMiddleware outside Express (no Express response prototype to hook)', () => {
+describe('ExpressCorsMiddleware outside Express (no Express response prototype to hook)', () => {
   it('still keeps Vary: Origin on a response whose app replaces Vary later', async () => {
     const { app } = await start([IdentityCorsModule.forRoot({ policies })], false);
-    const middleware = app.get(CorsMiddleware);
+    const middleware = app.get(ExpressCorsMiddleware);
     const server = createServer((req, res) =>
       middleware.use(req, res, () => {
         res.setHeader('Vary', 'Accept-Encoding');

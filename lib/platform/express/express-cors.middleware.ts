@@ -1,22 +1,20 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
+import { Logger, type NestMiddleware } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';
-import type { CorsPolicy } from '../core/cors-policy.js';
-import { type CorsResult, CorsService, deniedResult, isPreflightRequest, appendVary, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
-import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
-import { mayBeSameOrigin, parseRequestOrigin } from '../core/origin.js';
-import { requestPath } from '../core/request-path.js';
-import { withTimeout } from '../core/with-timeout.js';
-import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
-import { CorsRouteTable, type PolicyTarget } from './cors-route-table.js';
-import { RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
-import type { ResolvedCorsOptions } from './identity-cors-options.validation.js';
+import { type CorsResult, CorsService, isPreflightRequest, appendVary, varyWith, VARY_ORIGIN } from '../../core/cors.service.js';
+import { isPromiseLike, type MaybePromise } from '../../core/maybe-promise.js';
+import { mayBeSameOrigin } from '../../core/origin.js';
+import { requestPath } from '../../core/request-path.js';
+import type { CorsHandler } from '../../handler/cors-handler.js';
+import type { CorsRouteTable } from '../../handler/cors-route-table.js';
+import { LOG_CONTEXT } from '../../handler/log-context.js';
+import type { PolicyTarget, RouteTarget } from '../../handler/route-target.js';
 
 /** A response's CORS state, kept in its `res.locals` (see holderOf). */
 const STATE = Symbol('nest-identity-cors');
 /** Set on an Express app's response prototype once its writeHead keeps Vary. */
 const HOOKED = Symbol('nest-identity-cors:vary-hook');
-/** Set on an Express app once a CorsMiddleware serves it. */
+/** Set on an Express app once an ExpressCorsMiddleware serves it. */
 const MOUNTED = Symbol('nest-identity-cors:mounted');
 /** The HTTP-server listener has taken the request on (decided it, or failed and let it go): the middleware leaves it alone. */
 const TAKEN = 1;
@@ -41,20 +39,15 @@ function holderOf(res: Response): MarkHolder {
 
 
 /**
- * The thin Nest edge: finds the request's policy (identity path, route metadata, or global policy),
- * asks the provider chain for it, lets CorsService evaluate and apply it, and answers preflights
- * with 204 before routing, so guards and handlers never see them.
+ * The Express edge: finds each request's route target in the route table, has the CorsHandler decide it,
+ * writes the result, and answers preflights with 204 before routing, so guards and handlers never see them.
  *
  * By default (handleBeforeExpress) it does this from a listener on the HTTP server, before Express
  * sets up the request; the Express middleware then handles only what that listener left to it.
- *
- * Hot path: while every step answers synchronously (built-in provider, listed origins and patterns)
- * a request costs no Promise and no timer; the Promise and the policyTimeout timer start only at the
- * first step that is really asynchronous (ICorsPolicyService, a host provider, an async predicate).
+ * The speed tricks of the Express platform live here, and only here (docs/internals.md says what each measured).
  */
-@Injectable()
-export class CorsMiddleware implements NestMiddleware {
-  private readonly logger = new Logger('IdentityCors');
+export class ExpressCorsMiddleware implements NestMiddleware {
+  private readonly logger = new Logger(LOG_CONTEXT);
   private mounted = false;
   /** The Express app's response prototype, once its writeHead keeps Vary: its responses need no hook of their own. */
   private hookedPrototype: object | undefined;
@@ -62,10 +55,10 @@ export class CorsMiddleware implements NestMiddleware {
   private expressServesAll = false;
 
   constructor(
-    @Inject(RESOLVED_CORS_OPTIONS) private readonly options: ResolvedCorsOptions,
-    @Inject(ICorsPolicyProvider) private readonly provider: ICorsPolicyProvider,
+    private readonly handler: CorsHandler,
     private readonly cors: CorsService,
     private readonly routes: CorsRouteTable,
+    private readonly handleBeforeExpress: boolean,
   ) {}
 
   /**
@@ -75,7 +68,7 @@ export class CorsMiddleware implements NestMiddleware {
    */
   mountOn(httpAdapter: HttpServer): void {
     if (this.mounted) return;
-    const instance = httpAdapter.getInstance?.() as ({ [MOUNTED]?: CorsMiddleware } & object) | undefined;
+    const instance = httpAdapter.getInstance?.() as ({ [MOUNTED]?: ExpressCorsMiddleware } & object) | undefined;
     if (instance !== undefined && instance !== null) {
       if (instance[MOUNTED] !== undefined && instance[MOUNTED] !== this) {
         throw new Error(
@@ -89,7 +82,7 @@ export class CorsMiddleware implements NestMiddleware {
     httpAdapter.use((req: Request, res: Response, next: () => void) => this.use(req, res, next));
     // Express only (its response prototype was found): its listener is the one handed the other requests.
     const server = this.hookedPrototype === undefined ? undefined : (httpAdapter.getHttpServer?.() as Server | undefined);
-    if (this.options.handleBeforeExpress && typeof server?.listeners === 'function') this.handleOn(server, instance);
+    if (this.handleBeforeExpress && typeof server?.listeners === 'function') this.handleOn(server, instance);
   }
 
   /**
@@ -156,8 +149,8 @@ export class CorsMiddleware implements NestMiddleware {
     } else {
       target = this.routes.resolve(req.method ?? 'GET', requestPath(req));
     }
-    if (target !== null && target === this.routes.unroutedTarget) return undefined;
-    if (target === this.routes.identityTarget && origin !== undefined && mayBeSameOrigin(origin, headers.host)) return undefined;
+    if (target?.kind === 'unrouted') return undefined;
+    if (target?.kind === 'identity' && origin !== undefined && mayBeSameOrigin(origin, headers.host)) return undefined;
     return target;
   }
 
@@ -170,7 +163,7 @@ export class CorsMiddleware implements NestMiddleware {
     this.run(req, res, target, preflight, next);
   }
 
-  private run(req: Request, res: Response, target: NonNullable<PolicyTarget>, preflight: boolean, next: (error?: unknown) => void): void {
+  private run(req: Request, res: Response, target: RouteTarget, preflight: boolean, next: (error?: unknown) => void): void {
     let answered: MaybePromise<boolean>;
     try {
       answered = this.handle(req, res, target, preflight);
@@ -192,16 +185,8 @@ export class CorsMiddleware implements NestMiddleware {
   }
 
   /** True (now or later) when it has answered the request (a preflight). */
-  private handle(req: Request, res: Response, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<boolean> {
-    // Read once: req.headers is a getter that Express's request prototype puts out of reach of V8's caches.
-    const requestOrigin = req.headers.origin;
-    if (requestOrigin === undefined) {
-      // Not a CORS request, but the response of a CORS route depends on the origin's presence.
-      this.varyOnOrigin(res);
-      return false;
-    }
-    const path = requestPath(req);
-    const result = this.decide(req, requestOrigin, path, target, preflight);
+  private handle(req: Request, res: Response, target: RouteTarget, preflight: boolean): MaybePromise<boolean> {
+    const result = this.handler.decide(req, requestPath(req), target, preflight);
     if (isPromiseLike(result)) return result.then((decided) => this.respond(decided, res, preflight));
     return this.respond(result, res, preflight);
   }
@@ -236,50 +221,9 @@ export class CorsMiddleware implements NestMiddleware {
     (res as { [HOOKED]?: true })[HOOKED] = true;
   }
 
-  private decide(req: Request, requestOrigin: string, path: string, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<CorsResult> {
-    const origin = parseRequestOrigin(requestOrigin);
-    if (origin === undefined) {
-      this.logger.debug(`CORS request to ${path} denied: Origin ${JSON.stringify(String(requestOrigin).slice(0, 100))} is not a serialized origin`);
-      return deniedResult(preflight);
-    }
-    try {
-      const policy = this.provider.getPolicy(req, target.policyName);
-      const result = isPromiseLike(policy) ? policy.then((resolved) => this.evaluate(req, resolved, origin, path, target, preflight)) : this.evaluate(req, policy, origin, path, target, preflight);
-      if (!isPromiseLike(result)) return result;
-      return withTimeout(result, this.options.policyTimeout, `The CORS decision for ${origin} (${policyLabel(target)})`).then(undefined, (error: unknown) =>
-        this.policyFailed(origin, path, target, preflight, error),
-      );
-    } catch (error) {
-      return this.policyFailed(origin, path, target, preflight, error);
-    }
-  }
-
-  private evaluate(req: Request, policy: CorsPolicy | undefined, origin: string, path: string, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<CorsResult> {
-    if (!policy) return deniedResult(preflight);
-    const result = this.cors.evaluateOrigin(req, policy, origin, preflight);
-    if (isPromiseLike(result)) return result.then((decided) => this.logDenial(decided, origin, path, target));
-    return this.logDenial(result, origin, path, target);
-  }
-
-  private logDenial(result: CorsResult, origin: string, path: string, target: NonNullable<PolicyTarget>): CorsResult {
-    if (!result.isOriginAllowed) this.logger.debug(`CORS request from origin ${origin} to ${path} denied by ${policyLabel(target)}`);
-    return result;
-  }
-
-  private policyFailed(origin: string, path: string, target: NonNullable<PolicyTarget>, preflight: boolean, error: unknown): CorsResult {
-    this.logger.error(
-      `CORS request from origin ${origin} to ${path} denied because ${policyLabel(target)} failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
-    return deniedResult(preflight);
-  }
-
   private handlingFailed(req: Request, error: unknown): void {
     this.logger.error(`CORS handling failed for ${req.method} ${requestPath(req)}; no CORS headers sent`, error instanceof Error ? error.stack : String(error));
   }
-}
-
-function policyLabel(target: NonNullable<PolicyTarget>): string {
-  return target.policyName === undefined ? 'the default policy' : `policy '${target.policyName}'`;
 }
 
 /**

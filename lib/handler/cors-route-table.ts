@@ -1,0 +1,75 @@
+import { METHODS } from 'node:http';
+import { LRUCache } from 'lru-cache';
+import type { CorsPathSet } from '../identity/cors-paths.js';
+import type { PolicyTarget, RouteMatch, RouteMatcher, RouteTarget } from './route-target.js';
+
+/** Methods Node's parser accepts: a preflight's Access-Control-Request-Method outside them is answered but not remembered. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
+
+const NO_ROUTES: RouteMatcher = { match: () => undefined, routes: [] };
+
+/**
+ * Which policy each request gets: the identity policy on the identity paths, otherwise the policy of
+ * the route that will serve it (its @EnableCors/@DisableCors, else the global policy). The platform's
+ * RouteMatcher answers which route serves a method and path, so a preflight `OPTIONS P` with
+ * `Access-Control-Request-Method: M` finds the handler that will serve `M P`.
+ */
+export class CorsRouteTable {
+  readonly identityTarget: RouteTarget;
+  private matcher: RouteMatcher = NO_ROUTES;
+  private targets = new Map<RouteMatch, PolicyTarget>();
+  private unroutedTarget: PolicyTarget = null;
+  // Answers by path, then method: no key is built per request. Bounded by total path length, so
+  // attackers choosing paths cannot grow it without limit; each path holds at most KNOWN_METHODS answers.
+  private readonly cache = new LRUCache<string, Map<string, PolicyTarget>>({
+    maxSize: 1_000_000,
+    sizeCalculation: (_value, path) => path.length + 256,
+  });
+
+  constructor(
+    private readonly corsPaths: CorsPathSet,
+    identityPolicyName: string,
+  ) {
+    this.identityTarget = { kind: 'identity', policyName: identityPolicyName };
+  }
+
+  /** Takes the app's routes; `global`: the policy of routes without CORS metadata (undefined name: the default policy). */
+  use(matcher: RouteMatcher, global: { name?: string } | undefined): void {
+    this.matcher = matcher;
+    this.unroutedTarget = global ? { kind: 'unrouted', policyName: global.name } : null;
+    this.targets = new Map(
+      matcher.routes.map((route): [RouteMatch, PolicyTarget] => {
+        const cors = route.cors;
+        if (cors === undefined) return [route, global ? { kind: 'global', policyName: global.name, handlerName: route.handlerName } : null];
+        return [route, cors.enabled ? { kind: 'route', policyName: cors.policyName, handlerName: route.handlerName } : null];
+      }),
+    );
+    this.cache.clear();
+  }
+
+  /** The policy names routes ask for through @EnableCors, with the handler that asks (for startup checks). */
+  requestedPolicies(): Array<{ handlerName: string; policyName?: string }> {
+    return this.matcher.routes.flatMap((route) => (route.cors?.enabled ? [{ handlerName: route.handlerName, policyName: route.cors.policyName }] : []));
+  }
+
+  /** The policy for a request with this method and path (as the platform routes it); `null`: no CORS. */
+  resolve(method: string, path: string): PolicyTarget {
+    let byMethod = this.cache.get(path);
+    if (byMethod === undefined) {
+      byMethod = new Map();
+      this.cache.set(path, byMethod);
+    }
+    let target = byMethod.get(method);
+    if (target === undefined) {
+      target = this.lookup(method, path);
+      if (KNOWN_METHODS.has(method)) byMethod.set(method, target);
+    }
+    return target;
+  }
+
+  private lookup(method: string, path: string): PolicyTarget {
+    if (this.corsPaths.has(path)) return this.identityTarget;
+    const route = this.matcher.match(method, path);
+    return route === undefined ? this.unroutedTarget : (this.targets.get(route) ?? null);
+  }
+}

@@ -1,0 +1,33 @@
+import type { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { CorsMetadata, RouteMatch } from '../handler/route-target.js';
+import { CORS_METADATA } from './cors.decorator.js';
+
+/**
+ * Stamped on each controller method before Nest registers its routes. Nest copies a method's
+ * metadata onto the handler it gives the platform's router, so the stamp lets a route tell which
+ * controller method (and so which class- or handler-level CORS metadata) it serves.
+ */
+const ROUTE_STAMP = 'nest-identity-cors:route';
+
+/** Records each controller method's effective CORS metadata (handler wins over class) where Nest will copy it. */
+export function stampControllers(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector): void {
+  for (const wrapper of discovery.getControllers()) {
+    const { metatype, instance } = wrapper;
+    if (!metatype || !instance) continue;
+    const prototype = Object.getPrototypeOf(instance) as Record<string, Function>;
+    for (const methodName of scanner.getAllMethodNames(prototype)) {
+      const method = prototype[methodName];
+      const cors = reflector.getAllAndOverride<CorsMetadata | undefined>(CORS_METADATA, [method, metatype as Function]);
+      const handlerName = `${wrapper.name}.${methodName}`;
+      const stamps: RouteMatch[] = (Reflect.getOwnMetadata(ROUTE_STAMP, method) ?? []).filter((s: RouteMatch) => s.handlerName !== handlerName);
+      Reflect.defineMetadata(ROUTE_STAMP, [...stamps, { handlerName, cors }], method);
+    }
+  }
+}
+
+/** The controller method a route handler serves, from its stamp (a method shared by two controllers has one stamp each). */
+export function routeOf(handle: Function | undefined): RouteMatch {
+  const stamps: RouteMatch[] | undefined = handle && Reflect.getMetadata(ROUTE_STAMP, handle);
+  const stamp = stamps?.find((s) => s.handlerName === handle?.name) ?? stamps?.[0];
+  return { handlerName: stamp?.handlerName ?? handle?.name ?? '<anonymous>', cors: stamp?.cors };
+}
