@@ -1,5 +1,6 @@
 import { type DynamicModule, Inject, Logger, Module, type MiddlewareConsumer, type NestModule, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
+import { withTimeout } from '../core/with-timeout.js';
 import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
 import { IdentityCorsPolicyProvider } from '../identity/identity-cors-policy.provider.js';
 import { ICorsPolicyProvider } from '../providers/cors-policy-provider.interface.js';
@@ -8,7 +9,9 @@ import { CorsMiddleware } from './cors.middleware.js';
 import { CorsRouteTable, stampControllers } from './cors-route-table.js';
 import { CORS_MODULE_OVERRIDES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
 import { ConfigurableModuleClass, type CorsModuleOverrides, type IdentityCorsModuleExtras, type OPTIONS_TYPE } from './identity-cors.module-definition.js';
-import { IdentityCorsOptionsError, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
+import type { CorsPolicy } from '../core/cors-policy.js';
+import { CORS_METADATA, type CorsMetadata } from './cors.decorator.js';
+import { didYouMean, IdentityCorsOptionsError, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
 
 interface ExpressLike {
   router?: { stack?: Array<{ name?: string }> };
@@ -48,7 +51,7 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
     this.middleware.mountOn(this.adapterHost.httpAdapter);
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     const app = this.adapterHost.httpAdapter.getInstance<ExpressLike>();
     const layers = app?.router?.stack;
     if (!Array.isArray(layers)) {
@@ -58,6 +61,7 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
     this.routes.build(layers, global ? { policyName: global.name } : null);
     this.useHostServices();
     this.checkPolicyNames();
+    await this.probeCredentialedPredicates();
     if (layers.some((layer) => layer.name === 'corsMiddleware')) {
       this.logger.warn(
         'app.enableCors() (or NestFactory.create(..., { cors })) is active beside IdentityCorsModule. Its middleware runs first and answers every preflight with its own policy, so identity endpoints and @EnableCors/@DisableCors routes may get the wrong CORS headers. Remove enableCors() and express the same rules as a policy with the globalPolicy option.',
@@ -72,6 +76,30 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
     const hostService = this.overrides.corsPolicyService ? undefined : this.fromHostModules<ICorsPolicyService>(ICorsPolicyService, identity.decorated.policyService);
     const hostProvider = this.overrides.policyProvider ? undefined : this.fromHostModules<ICorsPolicyProvider>(ICorsPolicyProvider, identity);
     identity.use({ policyService: hostService, inner: hostProvider });
+    const serviceFrom = this.overrides.corsPolicyService ? 'the corsPolicyService option' : hostService ? 'an ICorsPolicyService provider in a host module' : undefined;
+    if (serviceFrom) this.warnIgnored(serviceFrom, identity.decorated.policyService, this.ignoredIdentityOptions(), 'decides which origins the identity endpoints allow');
+    const providerFrom = this.overrides.policyProvider ? 'the policyProvider option' : hostProvider ? 'an ICorsPolicyProvider provider in a host module' : undefined;
+    if (providerFrom) this.warnIgnored(providerFrom, identity.decorated.inner, this.ignoredPolicyOptions(), "answers every policy name but the identity one (globalPolicy's name is passed to it)");
+  }
+
+  /** Built-in identity options that a host's ICorsPolicyService makes moot. */
+  private ignoredIdentityOptions(): string[] {
+    const { clients, allowedOrigins, allowAll } = this.options.identity;
+    return [clients ? 'identity.clients' : '', allowedOrigins.length > 0 ? 'identity.allowedOrigins' : '', allowAll ? 'identity.allowAll' : ''].filter(Boolean);
+  }
+
+  /** Options that only the built-in DefaultCorsPolicyProvider reads. */
+  private ignoredPolicyOptions(): string[] {
+    return [this.options.policies.size > 0 ? 'policies' : '', this.options.defaultPolicy ? 'defaultPolicy' : ''].filter(Boolean);
+  }
+
+  /** Says at startup which setting wins when a host's service or provider makes options moot, and how to silence it. */
+  private warnIgnored(from: string, winner: object, ignored: string[], role: string): void {
+    if (ignored.length === 0) return;
+    const name = winner.constructor?.name ?? 'anonymous';
+    this.logger.warn(
+      `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored: ${name}, given by ${from}, ${role}. Remove ${ignored.join(' and ')} from the options to silence this, or remove ${from.replace(/^(an|the) /, 'the ')} to use ${ignored.length === 1 ? 'it' : 'them'}.`,
+    );
   }
 
   private fromHostModules<T>(token: symbol, own: unknown): T | undefined {
@@ -82,19 +110,54 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
     return found[0];
   }
 
-  /** With the built-in provider, every policy a route or the global option names must exist: fail at startup, not per request. */
+  /**
+   * With the built-in provider, every policy a decorator names must exist: fail at startup, not per request.
+   * A controller-level decorator is reported once, naming the controller; a handler's naming Controller.method.
+   */
   private checkPolicyNames(): void {
     const identity = this.moduleRef.get<ICorsPolicyProvider>(ICorsPolicyProvider);
     const inner = identity instanceof IdentityCorsPolicyProvider ? identity.decorated.inner : undefined;
     if (!(inner instanceof DefaultCorsPolicyProvider)) return;
-    const problems = this.routes
-      .requestedPolicies()
-      .filter(({ policyName }) => policyName !== this.options.identity.corsPolicyName && !inner.hasPolicy(policyName))
-      .map(({ handlerName, policyName }) =>
-        policyName === undefined
-          ? `@EnableCors() on ${handlerName} uses the default policy, but no defaultPolicy is configured: set defaultPolicy or name a policy`
-          : `@EnableCors('${policyName}') on ${handlerName} names no policy: define it in policies (known: ${[...this.options.policies.keys()].join(', ') || 'none'})`,
-      );
+    const identityName = this.options.identity.corsPolicyName;
+    const names = [...this.options.policies.keys(), identityName];
+    const problem = (cors: CorsMetadata | undefined, where: string): string[] => {
+      if (!cors?.enabled) return [];
+      if (cors.policyName === undefined) {
+        return this.options.defaultPolicy
+          ? []
+          : [`@EnableCors() on ${where} uses the default policy, but no defaultPolicy is configured: set defaultPolicy or name a policy`];
+      }
+      if (cors.policyName === identityName || inner.hasPolicy(cors.policyName)) return [];
+      return [
+        `@EnableCors('${cors.policyName}') on ${where} names no policy: define it in policies (known: ${[...this.options.policies.keys()].join(', ') || 'none'})${didYouMean(cors.policyName, names)}`,
+      ];
+    };
+    const problems: string[] = [];
+    for (const wrapper of this.discovery.getControllers()) {
+      const { metatype, instance } = wrapper;
+      if (!metatype || !instance) continue;
+      problems.push(...problem(this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, metatype as Function), wrapper.name));
+      const prototype = Object.getPrototypeOf(instance) as Record<string, Function>;
+      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+        problems.push(...problem(this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, prototype[methodName]), `${wrapper.name}.${methodName}`));
+      }
+    }
     if (problems.length > 0) throw new IdentityCorsOptionsError([...new Set(problems)]);
+  }
+
+  /**
+   * A policy with credentials and an isOriginAllowed predicate must not allow origins no site uses. Synchronous
+   * predicates are refused when the policy is built; async ones are asked here, once, within policyTimeout
+   * (a predicate that fails or does not answer in time is not refused: it would deny requests too).
+   */
+  private async probeCredentialedPredicates(): Promise<void> {
+    const policies: Array<[string, CorsPolicy]> = [...this.options.policies].map(([name, policy]) => [`policies.${name}`, policy]);
+    if (this.options.defaultPolicy && ![...this.options.policies.values()].includes(this.options.defaultPolicy)) policies.push(['defaultPolicy', this.options.defaultPolicy]);
+    const problems: string[] = [];
+    for (const [at, policy] of policies) {
+      const problem = await withTimeout(policy.probeCredentialedPredicate(), this.options.policyTimeout, `${at}'s isOriginAllowed`).catch(() => undefined);
+      if (problem) problems.push(`${at}: a policy that ${problem}`);
+    }
+    if (problems.length > 0) throw new IdentityCorsOptionsError(problems);
   }
 }
