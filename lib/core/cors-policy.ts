@@ -176,21 +176,22 @@ export class CorsPolicy {
       } catch {
         continue; // a predicate that throws denies
       }
-      if (answer === true) return origin;
+      // CorsService allows on any truthy answer, so the probe does too.
       if (answer && typeof (answer as Promise<boolean>).then === 'function') Promise.resolve(answer).catch(() => undefined);
+      else if (answer) return origin;
     }
     return undefined;
   }
 
   /**
    * For a policy with credentials and a predicate: resolves to the problem if the predicate (sync or async)
-   * allows an origin no site uses, else undefined. Errors and answers other than `true` count as denials.
+   * allows an origin no site uses, else undefined. Errors and falsy answers count as denials.
    */
   async probeCredentialedPredicate(): Promise<string | undefined> {
     if (!this.supportsCredentials || !this.customIsOriginAllowed) return undefined;
     for (const origin of CANARY_ORIGINS) {
       try {
-        if ((await this.customIsOriginAllowed(origin)) === true) return predicateAllowsCanary(origin);
+        if (await this.customIsOriginAllowed(origin)) return predicateAllowsCanary(origin);
       } catch {
         // a predicate that fails denies
       }

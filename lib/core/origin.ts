@@ -80,6 +80,9 @@ function normalizeExactOrigin(value: unknown): string {
     throw new InvalidOriginError(value, `${quote(value)} is not an origin: origins are strings, ${EXAMPLE}`);
   }
   if (value === NULL_ORIGIN) return NULL_ORIGIN;
+  if (value.toLowerCase() === NULL_ORIGIN) {
+    throw new InvalidOriginError(value, `${quote(value)} is not an origin: the opaque origin is spelled in lower case, use 'null'`);
+  }
   if (value === '' || value === '*') {
     throw new InvalidOriginError(
       value,
@@ -93,9 +96,11 @@ function normalizeExactOrigin(value: unknown): string {
   }
   const shape = ORIGIN_SHAPE.exec(value);
   if (!shape) {
-    // Most often a host without its scheme: suggest it with https when that makes an origin.
-    const withScheme = FORBIDDEN_CHARS.test(value) || /^[a-z][a-z0-9+.-]*:/i.test(value) ? undefined : originOf(`https://${value}`);
-    const fix = withScheme && !/[/?#@]/.test(value) ? `use '${withScheme}'` : EXAMPLE;
+    // Most often a host[:port] without its scheme: suggest it with a scheme (http for a loopback host) when that makes an origin.
+    const hostAndPort = /^([^:/?#@\s\\]+)(:\d+)?$/.exec(value);
+    const loopback = hostAndPort && /^(localhost|127\.\d+\.\d+\.\d+)$/i.test(hostAndPort[1]);
+    const withScheme = hostAndPort ? originOf(`${loopback ? 'http' : 'https'}://${value}`) : undefined;
+    const fix = withScheme ? `use '${withScheme}'` : EXAMPLE;
     throw new InvalidOriginError(value, `${quote(value)} is not an origin: an origin is scheme://host[:port]; ${fix}`);
   }
   const [, , authority, rest] = shape;

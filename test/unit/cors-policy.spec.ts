@@ -79,6 +79,8 @@ describe('a refused policy names the bad value and a fix that is itself accepted
     ['a pattern with a path', origins, ['https://*.example.com/app'], 'https://*.example.com/app'],
     ['a pattern in front of an IP address', origins, ['https://*.10.0.0.1'], 'https://*.10.0.0.1'],
     ['an origin without a scheme', origins, ['app.example.com'], 'app.example.com'],
+    ['a loopback host and port without a scheme', origins, ['localhost:4200'], 'localhost:4200'],
+    ["'null' in capitals", origins, ['NULL'], 'NULL'],
     // max-age
     ['a fractional max-age', maxAge, [1.5], 1.5],
     ['a negative max-age', maxAge, [-1], -1],
@@ -102,6 +104,8 @@ describe('CorsPolicyInit is checked as the builder is', () => {
     ['a public-suffix pattern', { origins: ['https://*.co.uk'] }, /public suffix 'co\.uk'/],
     ['a fractional max-age', { preflightMaxAge: 0.5 }, /preflightMaxAge 0\.5 is not a whole number of seconds ≥ 0: use 1/],
     ['a predicate allowing everything, with credentials', { isOriginAllowed: () => true, supportsCredentials: true }, /allowed 'https:\/\/cors-canary\.invalid'/],
+    ['a predicate allowing every https origin, with credentials', { isOriginAllowed: (o) => o.startsWith('https://'), supportsCredentials: true }, /allowed 'https:\/\/cors-canary\.invalid'/],
+    ['a predicate answering truthy non-booleans, with credentials', { isOriginAllowed: () => 1 as unknown as boolean, supportsCredentials: true }, /isOriginAllowed predicate/],
   ])('%s', (_title, init, message) => {
     expect(() => new CorsPolicy(init)).toThrow(message);
   });
@@ -125,6 +129,13 @@ describe('patterns and predicates that stay accepted', () => {
     const policy = build(origins, [], (b) => b.setIsOriginAllowed((origin) => origin.endsWith('.example.com')).allowCredentials());
     expect(await policy.isOriginAllowed('https://a.example.com')).toBe(true);
     expect(await policy.probeCredentialedPredicate()).toBeUndefined();
+  });
+
+  it('a predicate that allows everything, with credentials, is refused; the fix it names (disallowCredentials()) is accepted', () => {
+    const setup: Setup = (b) => b.setIsOriginAllowed((origin) => origin !== 'https://blocked.example').allowCredentials();
+    const message = messageOf(() => build(setup, []));
+    expect(message).toMatch(/allowed 'https:\/\/cors-canary\.invalid'/);
+    expect(applyFix(message, setup, [], undefined).supportsCredentials).toBe(false);
   });
 
   it('a predicate that allows everything is accepted without credentials', () => {
