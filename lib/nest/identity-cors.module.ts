@@ -73,8 +73,8 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
   private useHostServices(): void {
     const identity = this.moduleRef.get<ICorsPolicyProvider>(ICorsPolicyProvider);
     if (!(identity instanceof IdentityCorsPolicyProvider)) return; // replaced, e.g. by overrideProvider()
-    const hostService = this.overrides.corsPolicyService ? undefined : this.fromHostModules<ICorsPolicyService>(ICorsPolicyService, identity.decorated.policyService);
-    const hostProvider = this.overrides.policyProvider ? undefined : this.fromHostModules<ICorsPolicyProvider>(ICorsPolicyProvider, identity);
+    const hostService = this.fromHostModules<ICorsPolicyService>(ICorsPolicyService, identity.decorated.policyService, this.overrides.corsPolicyService && 'corsPolicyService');
+    const hostProvider = this.fromHostModules<ICorsPolicyProvider>(ICorsPolicyProvider, identity, this.overrides.policyProvider && 'policyProvider');
     identity.use({ policyService: hostService, inner: hostProvider });
     const serviceFrom = this.overrides.corsPolicyService ? 'the corsPolicyService option' : hostService ? 'an ICorsPolicyService provider in a host module' : undefined;
     if (serviceFrom) this.warnIgnored(serviceFrom, identity.decorated.policyService, this.ignoredIdentityOptions(), 'decides which origins the identity endpoints allow');
@@ -102,9 +102,18 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
     );
   }
 
-  private fromHostModules<T>(token: symbol, own: unknown): T | undefined {
+  /** The instance a host module registers for `token`, unless `option` (the module option that gives one) did: then it is ignored, with a warning. */
+  private fromHostModules<T>(token: symbol, own: unknown, option: string | false): T | undefined {
     const all = this.moduleRef.get<unknown, T>(token, { strict: false, each: true });
     const found = [...new Set(all)].filter((instance) => instance !== own && instance !== undefined);
+    const name = (instance: unknown) => (instance as object).constructor?.name ?? 'anonymous';
+    if (option && found.length > 0) {
+      this.logger.warn(
+        `${token.description} ${name(found[0])}, registered in a host module, is ignored: ${name(own)}, given by the ${option} option, wins. Remove one of them to silence this.`,
+      );
+      return undefined;
+    }
+    if (option) return undefined;
     if (found.length > 1) this.logger.warn(`${token.description} is registered in ${found.length} host modules; using the first one found`);
     if (found.length > 0) this.logger.log(`Using the host's ${token.description} (${(found[0] as object).constructor?.name ?? 'anonymous'})`);
     return found[0];

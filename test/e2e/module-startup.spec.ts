@@ -106,6 +106,22 @@ describe('a host service or provider that makes options moot is named at startup
     await app.close();
   });
 
+  it('the corsPolicyService option beside a host-module ICorsPolicyService: warns that the option wins, and it does', async () => {
+    class OptionService implements ICorsPolicyService {
+      async isOriginAllowed(origin: string) {
+        return origin === 'https://option.example';
+      }
+    }
+    const { app, logger } = await start({ imports: [TenantModule, IdentityCorsModule.forRoot({}, { corsPolicyService: { useValue: new OptionService() } })] });
+    expect(logger.at('warn').join('\n')).toContain(
+      'ICorsPolicyService TenantCorsPolicyService, registered in a host module, is ignored: OptionService, given by the corsPolicyService option, wins. Remove one of them to silence this.',
+    );
+    const acao = async (origin: string) => (await request(app.getHttpServer()).get('/connect/token').set('Origin', origin)).headers['access-control-allow-origin'];
+    expect(await acao('https://option.example')).toBe('https://option.example');
+    expect(await acao(PARTNER)).toBeUndefined();
+    await app.close();
+  });
+
   it('the policyProvider option with policies and defaultPolicy: warns that they are ignored', async () => {
     const provider = { getPolicy: async () => undefined };
     const { app, logger } = await start({ imports: [IdentityCorsModule.forRoot({ policies, defaultPolicy: 'partner' }, { policyProvider: { useValue: provider } })] });
