@@ -245,10 +245,11 @@ export class OriginPattern {
     const portSuffix = url.port ? `:${url.port}` : '';
     // Anyone can register a name under a public suffix (`com`, `co.uk`, `github.io`), so such a pattern admits
     // origins of strangers. `localhost` is the one suffix kept: its names resolve to the local machine only.
-    if (url.hostname !== 'localhost' && getDomain(url.hostname, { allowPrivateDomains: true }) === null) {
+    const domain = url.hostname.endsWith('.') ? url.hostname.slice(0, -1) : url.hostname; // a fully qualified name is the same name
+    if (domain !== 'localhost' && getDomain(domain, { allowPrivateDomains: true }) === null) {
       throw new InvalidOriginError(
         value,
-        `${quote(value)} would allow every site under the public suffix '${url.hostname}', where anyone can register a name: list the origins, or narrow it to a domain you own: ${patternFix(`${prefix}*.example.${url.hostname}${portSuffix}`)}`,
+        `${quote(value)} would allow every site under the public suffix '${domain}', where anyone can register a name: list the origins, or narrow it to a domain you own: ${patternFix(`${prefix}*.example.${url.hostname}${portSuffix}`)}`,
       );
     }
     return new OriginPattern(`${prefix}*.${url.hostname}${portSuffix}`, prefix, `.${url.hostname}`, portSuffix);

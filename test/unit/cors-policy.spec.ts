@@ -50,6 +50,8 @@ describe('a refused policy names the bad value and a fix that is itself accepted
     ['a pattern under a wildcard-rule suffix', origins, ['https://*.s3.amazonaws.com'], 'https://*.s3.amazonaws.com'],
     ['a pattern under an unlisted single label', origins, ['https://*.internal'], 'https://*.internal'],
     ['a pattern under an IDN TLD', origins, ['https://*.рф'], 'https://*.рф'],
+    ['a pattern under a TLD written fully qualified', origins, ['https://*.com.'], 'https://*.com.'],
+    ['a pattern under a TLD in capitals', origins, ['HTTPS://*.CO.UK'], 'HTTPS://*.CO.UK'],
     // '*' that is not alone
     ["'*' among origins", origins, ['*', 'https://a.example'], '*'],
     ["'*' after origins", origins, ['https://a.example', '*'], '*'],
@@ -112,7 +114,7 @@ describe('CorsPolicyInit is checked as the builder is', () => {
 });
 
 describe('patterns and predicates that stay accepted', () => {
-  it.each(['https://*.example.com', 'https://*.example.co.uk', 'https://*.alice.github.io', 'http://*.localhost:4200', 'https://*.corp.internal'])('%s', (pattern) => {
+  it.each(['https://*.example.com', 'https://*.example.co.uk', 'https://*.alice.github.io', 'http://*.localhost:4200', 'http://*.localhost.', 'https://*.corp.internal'])('%s', (pattern) => {
     expect(build(origins, [pattern]).origins).toEqual([pattern]);
   });
 
