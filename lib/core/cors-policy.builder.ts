@@ -25,7 +25,10 @@ export class CorsPolicyBuilder {
     }
   }
 
-  /** Exact origins (`https://app.example.com`) or subdomain patterns (`https://*.example.com`). */
+  /**
+   * Exact origins (`https://app.example.com`) or subdomain patterns (`https://*.example.com`). A pattern must sit
+   * under a registrable domain (not a public suffix such as `*.com` or `*.github.io`; `*.localhost` is accepted).
+   */
   withOrigins(...origins: string[]): this {
     this.origins.push(...origins);
     return this;
@@ -71,13 +74,17 @@ export class CorsPolicyBuilder {
     return this;
   }
 
-  /** Seconds a browser may cache the preflight answer. */
+  /** Seconds a browser may cache the preflight answer: a whole number ≥ 0 (checked by build()). */
   setPreflightMaxAge(seconds: number): this {
     this.preflightMaxAge = seconds;
     return this;
   }
 
-  /** Replaces the list-based origin check with a predicate (sync or async), as in ASP.NET Core. */
+  /**
+   * Replaces the list-based origin check with a predicate (sync or async), as in ASP.NET Core. With
+   * allowCredentials(), a predicate that allows origins no site uses (`https://cors-canary.invalid`) is refused:
+   * by build() when it answers synchronously, at module startup when it answers with a promise.
+   */
   setIsOriginAllowed(isOriginAllowed: IsOriginAllowed): this {
     this.isOriginAllowed = isOriginAllowed;
     return this;

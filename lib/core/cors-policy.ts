@@ -1,4 +1,4 @@
-import { isOriginPattern, normalizeOrigin, NULL_ORIGIN, OriginPattern, OriginPatternSet, parseRequestOrigin } from './origin.js';
+import { NULL_ORIGIN, OriginPattern, OriginPatternSet, parsePolicyOrigin, parseRequestOrigin } from './origin.js';
 
 /** `*` in origins, methods or headers means "any", as in ASP.NET Core. */
 export const ANY = '*';
@@ -43,10 +43,47 @@ function tokens(kind: string, values: Iterable<string> | undefined): string[] {
   return result;
 }
 
-/** `['*']` when the list contains `*` (any), else the validated tokens. */
-function anyOrTokens(kind: string, values: Iterable<string> | undefined): string[] {
+/** `['*']` when the list is `*` (any) alone, else the validated tokens. */
+function anyOrTokens(kind: 'method' | 'header name', values: Iterable<string> | undefined): string[] {
   const list = Array.from(values ?? []);
-  return list.includes(ANY) ? [ANY] : tokens(kind, list);
+  if (!list.includes(ANY)) return tokens(kind, list);
+  if (list.some((value) => value !== ANY)) throw anyAmongOthers(kind === 'method' ? 'methods' : 'headers', list);
+  return [ANY];
+}
+
+/**
+ * `'*'` beside other entries: ASP.NET Core reads it as a literal there, so the intent is unclear.
+ * The fix names the builder method and the CorsPolicyInit form.
+ */
+function anyAmongOthers(what: 'origins' | 'methods' | 'headers', list: readonly unknown[], credentials = false): CorsPolicyError {
+  const others = list.filter((value) => value !== ANY).map((value) => (typeof value === 'string' ? `'${value}'` : String(value)));
+  const method = { origins: 'allowAnyOrigin()', methods: 'allowAnyMethod()', headers: 'allowAnyHeader()' }[what];
+  const removeStar = `remove '*' to allow only ${others.join(', ')}`;
+  // With credentials, any origin is refused too (RULES 9): removing '*' is the only fix that is accepted.
+  const fix = credentials ? `${removeStar} (a policy with credentials must list its origins)` : `use ${method} alone (${what}: ['*']) to allow any, or ${removeStar}`;
+  return new CorsPolicyError(`'*' is listed among other ${what} (${others.join(', ')}), where it is ambiguous: ${fix}`);
+}
+
+/** Origins no real site uses (RFC 2606 `.invalid`): a predicate that allows them allows arbitrary origins. */
+const CANARY_ORIGINS = ['https://cors-canary.invalid', 'http://cors-canary.invalid'];
+
+function predicateAllowsCanary(origin: string): string {
+  return `allows credentials with an isOriginAllowed predicate that allowed '${origin}', an origin no site uses, so it would let any site act as the user: make the predicate allow only your own origins (e.g. (origin) => origin.endsWith('.example.com')), list them with withOrigins(...), or call disallowCredentials()`;
+}
+
+/**
+ * The problem with a max-age option (whole seconds ≥ 0), naming the value and a value that is accepted; undefined if fine.
+ * Shared by the builder, CorsPolicyInit and the identity option preflightCacheDuration.
+ */
+export function maxAgeProblem(name: string, value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return undefined;
+  const shown = typeof value === 'string' ? `'${value}'` : typeof value === 'number' ? String(value) : JSON.stringify(value) ?? String(value);
+  const numeric = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  const fix =
+    typeof numeric === 'number' && Number.isFinite(numeric) && numeric >= 0 && numeric <= Number.MAX_SAFE_INTEGER
+      ? `use ${Math.round(numeric)}${typeof value === 'string' ? ' (a number, not a string)' : ''}`
+      : 'use 600 (ten minutes, say), or leave it out to send no Access-Control-Max-Age';
+  return `${name} ${shown} is not a whole number of seconds ≥ 0: ${fix}`;
 }
 
 /**
@@ -75,17 +112,20 @@ export class CorsPolicy {
     const origins = new Set<string>();
     const exact = new Set<string>();
     const patterns: OriginPattern[] = [];
-    for (const value of init.origins ?? []) {
+    const list = Array.from(init.origins ?? []);
+    if (list.includes(ANY) && list.some((value) => value !== ANY)) throw anyAmongOthers('origins', list, init.supportsCredentials === true);
+    for (const value of list) {
       if (value === ANY) {
         origins.add(ANY);
-      } else if (isOriginPattern(value)) {
-        const pattern = OriginPattern.parse(value);
-        origins.add(pattern.pattern);
-        patterns.push(pattern);
+        continue;
+      }
+      const parsed = parsePolicyOrigin(value);
+      if (parsed instanceof OriginPattern) {
+        origins.add(parsed.pattern);
+        patterns.push(parsed);
       } else {
-        const origin = normalizeOrigin(value);
-        origins.add(origin);
-        exact.add(origin);
+        origins.add(parsed);
+        exact.add(parsed);
       }
     }
     this.origins = Object.freeze([...origins]);
@@ -96,11 +136,9 @@ export class CorsPolicy {
     this.exposedHeaders = Object.freeze(tokens('header name', init.exposedHeaders));
     this.supportsCredentials = init.supportsCredentials === true;
     if (init.preflightMaxAge !== undefined) {
-      const age = init.preflightMaxAge;
-      if (typeof age !== 'number' || !Number.isInteger(age) || age < 0) {
-        throw new CorsPolicyError(`preflightMaxAge ${String(age)} is not a whole number of seconds ≥ 0: use e.g. 600`);
-      }
-      this.preflightMaxAge = age;
+      const problem = maxAgeProblem('preflightMaxAge', init.preflightMaxAge);
+      if (problem) throw new CorsPolicyError(problem);
+      this.preflightMaxAge = init.preflightMaxAge;
     }
     if (init.isOriginAllowed !== undefined && typeof init.isOriginAllowed !== 'function') {
       throw new CorsPolicyError('isOriginAllowed must be a function (origin) => boolean | Promise<boolean>');
@@ -114,7 +152,51 @@ export class CorsPolicy {
         'A policy cannot allow any origin and credentials at once (the CORS protocol forbids it, and reflecting every origin with credentials would let any site act as the user): list the origins instead of allowAnyOrigin(), or call disallowCredentials().',
       );
     }
+    if (this.supportsCredentials && exact.has(NULL_ORIGIN)) {
+      throw new CorsPolicyError(
+        "'null' is listed with credentials allowed: any sandboxed iframe or file: page sends Origin: null, so every site could act as the user: remove 'null' from the origins, or call disallowCredentials()",
+      );
+    }
+    if (this.supportsCredentials && this.customIsOriginAllowed) {
+      const canary = this.syncCanaryAllowed();
+      if (canary) throw new CorsPolicyError(`A policy that ${predicateAllowsCanary(canary)}`);
+    }
     Object.freeze(this);
+  }
+
+  /**
+   * Asks a synchronous predicate about origins no site uses. An async predicate is not awaited here
+   * (construction is synchronous); the module asks it at startup (probeCredentialedPredicate).
+   */
+  private syncCanaryAllowed(): string | undefined {
+    for (const origin of CANARY_ORIGINS) {
+      let answer: boolean | Promise<boolean>;
+      try {
+        answer = this.customIsOriginAllowed!(origin);
+      } catch {
+        continue; // a predicate that throws denies
+      }
+      // CorsService allows on any truthy answer, so the probe does too.
+      if (answer && typeof (answer as Promise<boolean>).then === 'function') Promise.resolve(answer).catch(() => undefined);
+      else if (answer) return origin;
+    }
+    return undefined;
+  }
+
+  /**
+   * For a policy with credentials and a predicate: resolves to the problem if the predicate (sync or async)
+   * allows an origin no site uses, else undefined. Errors and falsy answers count as denials.
+   */
+  async probeCredentialedPredicate(): Promise<string | undefined> {
+    if (!this.supportsCredentials || !this.customIsOriginAllowed) return undefined;
+    for (const origin of CANARY_ORIGINS) {
+      try {
+        if (await this.customIsOriginAllowed(origin)) return predicateAllowsCanary(origin);
+      } catch {
+        // a predicate that fails denies
+      }
+    }
+    return undefined;
   }
 
   get allowAnyOrigin(): boolean {

@@ -4,6 +4,7 @@
  * Framework-free: used by the policy core, the identity services and option validation.
  */
 import { LRUCache } from 'lru-cache';
+import { getDomain } from 'tldts';
 
 /** Longest `Origin` header value considered at all (a DNS name is at most 253 characters). */
 export const MAX_ORIGIN_LENGTH = 300;
@@ -21,7 +22,7 @@ export class InvalidOriginError extends Error {
   }
 }
 
-const EXAMPLE = "e.g. 'https://app.example.com' or 'http://localhost:4200'";
+const EXAMPLE = "for example, use 'https://app.example.com' or 'http://localhost:4200'";
 // scheme "://" authority, then whatever follows the authority (path, query or fragment)
 const ORIGIN_SHAPE = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/?#]*)(.*)$/s;
 // Characters never valid anywhere in a serialized origin; `new URL` would silently strip tabs and newlines.
@@ -37,18 +38,56 @@ function quote(value: unknown): string {
  * and says how to fix it. Accepts `'null'` (the opaque origin) only as itself.
  */
 export function normalizeOrigin(value: unknown): string {
+  if (typeof value === 'string' && value !== NULL_ORIGIN && value.trim() !== value) {
+    throw whitespaceError(value, normalizeOrigin);
+  }
+  if (typeof value === 'string' && value.includes('*') && value !== '*') {
+    throw new InvalidOriginError(
+      value,
+      `${quote(value)} has a wildcard: subdomain patterns are accepted only in a CORS policy's origins (withOrigins); list each origin here, for example, use 'https://app.example.com'`,
+    );
+  }
+  return normalizeExactOrigin(value);
+}
+
+/**
+ * An entry of a CORS policy's origins: an exact origin (serialized) or a subdomain pattern.
+ * `'*'` (any origin) is the policy's business and never reaches here.
+ */
+export function parsePolicyOrigin(value: unknown): string | OriginPattern {
+  if (typeof value === 'string' && value !== NULL_ORIGIN && value.trim() !== value) {
+    throw whitespaceError(value, (trimmed) => String(parsePolicyOrigin(trimmed)));
+  }
+  if (typeof value === 'string' && value.includes('*') && value !== '*') return OriginPattern.parse(value);
+  return normalizeExactOrigin(value);
+}
+
+/** Whitespace around an entry: suggest the entry without it, as `parse` stores it, or say what is wrong with that too. */
+function whitespaceError(value: string, parse: (trimmed: string) => string): InvalidOriginError {
+  const trimmed = value.trim();
+  if (trimmed === '') {
+    return new InvalidOriginError(value, `${quote(value)} is blank: remove the entry, or give an origin (scheme://host[:port]), for example, use 'https://app.example.com'`);
+  }
+  try {
+    return new InvalidOriginError(value, `${quote(value)} has surrounding whitespace: use '${parse(trimmed)}'`);
+  } catch (error) {
+    return new InvalidOriginError(value, `${quote(value)} has surrounding whitespace, and without it: ${(error as Error).message}`);
+  }
+}
+
+function normalizeExactOrigin(value: unknown): string {
   if (typeof value !== 'string') {
     throw new InvalidOriginError(value, `${quote(value)} is not an origin: origins are strings, ${EXAMPLE}`);
   }
   if (value === NULL_ORIGIN) return NULL_ORIGIN;
-  if (value.trim() !== value) {
-    throw new InvalidOriginError(value, `${quote(value)} has surrounding whitespace: use '${value.trim()}'`);
+  if (value.toLowerCase() === NULL_ORIGIN) {
+    throw new InvalidOriginError(value, `${quote(value)} is not an origin: the opaque origin is spelled in lower case, use 'null'`);
   }
   if (value === '' || value === '*') {
     throw new InvalidOriginError(
       value,
       value === ''
-        ? `'' is not an origin: ${EXAMPLE}`
+        ? `'' is not an origin: remove the entry, or give an origin (scheme://host[:port]), for example, use 'https://app.example.com'`
         : `'*' is not an origin: use allowAnyOrigin() (or allowAll) to allow every origin`,
     );
   }
@@ -57,23 +96,22 @@ export function normalizeOrigin(value: unknown): string {
   }
   const shape = ORIGIN_SHAPE.exec(value);
   if (!shape) {
-    throw new InvalidOriginError(value, `${quote(value)} is not an origin: an origin is scheme://host[:port], ${EXAMPLE}`);
+    // Most often a host[:port] without its scheme: suggest it with a scheme (http for a loopback host) when that makes an origin.
+    const hostAndPort = /^([^:/?#@\s\\]+)(:\d+)?$/.exec(value);
+    const loopback = hostAndPort && /^(localhost|127\.\d+\.\d+\.\d+)$/i.test(hostAndPort[1]);
+    const withScheme = hostAndPort ? originOf(`${loopback ? 'http' : 'https'}://${value}`) : undefined;
+    const fix = withScheme ? `use '${withScheme}'` : EXAMPLE;
+    throw new InvalidOriginError(value, `${quote(value)} is not an origin: an origin is scheme://host[:port]; ${fix}`);
   }
   const [, , authority, rest] = shape;
   if (FORBIDDEN_CHARS.test(value)) {
-    throw new InvalidOriginError(value, `${quote(value)} contains a control, space or backslash character: an origin is scheme://host[:port]`);
+    throw new InvalidOriginError(value, `${quote(value)} contains a control, space or backslash character: an origin is scheme://host[:port], ${EXAMPLE}`);
   }
   if (authority.includes('@')) {
     const fixed = originOf(value.replace(/\/\/[^/?#]*@/, '//'));
     throw new InvalidOriginError(
       value,
       `${quote(value)} contains user info, which an origin never has${fixed ? `: use '${fixed}'` : ''}`,
-    );
-  }
-  if (authority.includes('*')) {
-    throw new InvalidOriginError(
-      value,
-      `${quote(value)} is a subdomain pattern: patterns are accepted only by CORS policies (withOrigins); list each origin here`,
     );
   }
   const origin = originOf(value);
@@ -155,27 +193,66 @@ export class OriginPattern {
   ) {}
 
   static parse(value: string): OriginPattern {
-    if (!isOriginPattern(value)) {
-      throw new InvalidOriginError(value, `${quote(value)} is not a subdomain pattern: use the form 'https://*.example.com'`);
+    const problem = (reason: string, candidate?: string) => new InvalidOriginError(value, `${quote(value)} ${reason}: ${patternFix(candidate)}`);
+    if (typeof value !== 'string') throw new InvalidOriginError(value, `${quote(value)} is not a subdomain pattern: ${patternFix()}`);
+    if (value.trim() !== value) throw whitespaceError(value, (trimmed) => OriginPattern.parse(trimmed).pattern);
+    const shape = ORIGIN_SHAPE.exec(value);
+    if (!shape) {
+      const bare = /^[^:/?#]*\*[^:/?#]*(:\d+)?$/.test(value);
+      throw problem('has no scheme', bare ? `https://${value}` : undefined);
     }
-    const base = value.replace('://*.', '://');
-    if (base.includes('*')) {
-      throw new InvalidOriginError(value, `${quote(value)} has a wildcard outside its first label: only 'scheme://*.domain[:port]' is supported`);
+    const [, scheme, authority, rest] = shape;
+    // The pattern as it would be with each wildcard label collapsed into one leading `*.`: what was most likely meant.
+    const collapsed = (host: string) => {
+      const labels = host.split('.');
+      let last = labels.length - 1;
+      while (last > 0 && !labels[last].includes('*')) last--;
+      const kept = labels[last].replaceAll('*', '');
+      return `${scheme}://*.${[kept, ...labels.slice(last + 1)].filter((label) => label !== '').join('.')}`;
+    };
+    if (rest !== '') {
+      throw problem('is a URL, not a pattern', `${scheme}://${authority}`);
     }
+    if (!authority.startsWith('*.')) {
+      if (authority === '*' || authority.startsWith('*:')) {
+        throw new InvalidOriginError(value, `${quote(value)} matches no domain: to allow every origin, call allowAnyOrigin(); for the subdomains of your domain, use '${scheme}://*.example.com${authority.slice(1)}' with your domain`);
+      }
+      const firstLabel = authority.split('.')[0];
+      throw problem(
+        firstLabel.includes('*') && firstLabel !== '*' ? 'has a wildcard inside a label (a wildcard is a whole label)' : 'has a wildcard that is not its first label',
+        collapsed(authority),
+      );
+    }
+    const base = `${scheme}://${authority.slice(2)}`;
+    const port = /:([^:\]]*)$/.exec(authority)?.[1];
+    if (port?.includes('*')) throw problem('has a wildcard port (ports are matched exactly)', `${scheme}://${authority.slice(0, authority.length - port.length - 1)}`);
+    if (authority.slice(2).includes('*')) {
+      throw problem("has more than one wildcard ('*.' matches subdomains at any depth)", collapsed(authority));
+    }
+    if (authority.slice(2).split(':')[0] === '') throw problem("has no domain after '*.'");
     let origin: string;
     try {
-      origin = normalizeOrigin(base);
+      origin = normalizeExactOrigin(base);
     } catch (error) {
-      const reason = error instanceof Error ? error.message.replace(quote(base), 'its base') : String(error);
-      throw new InvalidOriginError(value, `${quote(value)} is not a valid subdomain pattern: ${reason.replace(/use '([^']*)'/, (_m, fixed: string) => `use '${fixed.replace('://', '://*.')}'`)}`);
+      const fixed = /use '([^']*)'/.exec((error as Error).message)?.[1]?.replace('://', '://*.');
+      throw problem('is not a valid subdomain pattern (its domain is not a valid origin)', fixed);
     }
     const url = new URL(origin);
     if (/^\[|^\d+(\.\d+){3}$/.test(url.hostname)) {
-      throw new InvalidOriginError(value, `${quote(value)} puts a wildcard in front of an IP address: list the origin itself`);
+      throw new InvalidOriginError(value, `${quote(value)} puts a wildcard in front of an IP address, which has no subdomains: list the origin itself, use '${origin}'`);
     }
-    const scheme = origin.slice(0, origin.indexOf('://') + 3);
+    const prefix = origin.slice(0, origin.indexOf('://') + 3);
     const portSuffix = url.port ? `:${url.port}` : '';
-    return new OriginPattern(`${scheme}*.${url.hostname}${portSuffix}`, scheme, `.${url.hostname}`, portSuffix);
+    // Anyone can register a name under a public suffix (`com`, `co.uk`, `github.io`), so such a pattern admits
+    // origins of strangers. `localhost` is the one suffix kept: its names resolve to the local machine only.
+    const domain = url.hostname.endsWith('.') ? url.hostname.slice(0, -1) : url.hostname; // a fully qualified name is the same name
+    if (domain !== 'localhost' && getDomain(domain, { allowPrivateDomains: true }) === null) {
+      throw new InvalidOriginError(
+        value,
+        `${quote(value)} would allow every site under the public suffix '${domain}', where anyone can register a name: list the origins, or narrow it to a domain you own: ${patternFix(`${prefix}*.example.${url.hostname}${portSuffix}`)}`,
+      );
+    }
+    return new OriginPattern(`${prefix}*.${url.hostname}${portSuffix}`, prefix, `.${url.hostname}`, portSuffix);
   }
 
   /** `origin` must already be a serialized origin (see parseRequestOrigin). */
@@ -195,6 +272,18 @@ export class OriginPattern {
   toString(): string {
     return this.pattern;
   }
+}
+
+/** `use '<candidate>'` when the candidate is itself an accepted pattern, else the general form. */
+function patternFix(candidate?: string): string {
+  if (candidate !== undefined) {
+    try {
+      return `use '${OriginPattern.parse(candidate).pattern}'`;
+    } catch {
+      // not a pattern either: fall back to the general form
+    }
+  }
+  return "a pattern is scheme://*.domain[:port], for example, use 'https://*.example.com' with your domain";
 }
 
 /**

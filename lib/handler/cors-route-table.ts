@@ -47,11 +47,6 @@ export class CorsRouteTable {
     this.cache.clear();
   }
 
-  /** The policy names routes ask for through @EnableCors, with the handler that asks (for startup checks). */
-  requestedPolicies(): Array<{ handlerName: string; policyName?: string }> {
-    return this.matcher.routes.flatMap((route) => (route.cors?.enabled ? [{ handlerName: route.handlerName, policyName: route.cors.policyName }] : []));
-  }
-
   /** The policy for a request with this method and path (as the platform routes it); `null`: no CORS. */
   resolve(method: string, path: string): PolicyTarget {
     let byMethod = this.cache.get(path);

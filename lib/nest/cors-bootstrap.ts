@@ -1,5 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
+import { DiscoveryService, HttpAdapterHost, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
+import type { CorsPolicy } from '../core/cors-policy.js';
+import { withTimeout } from '../core/with-timeout.js';
 import { CorsRouteTable } from '../handler/cors-route-table.js';
 import { LOG_CONTEXT } from '../handler/log-context.js';
 import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
@@ -7,14 +9,16 @@ import { IdentityCorsPolicyProvider } from '../identity/identity-cors-policy.pro
 import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import { DefaultCorsPolicyProvider } from '../policy-lookup/default-cors-policy.provider.js';
 import { ExpressRoutes, expressLayers, hasExpressCorsMiddleware } from '../platform/express/express-routes.js';
+import type { CorsMetadata } from '../handler/route-target.js';
+import { CORS_METADATA } from './cors.decorator.js';
 import { CORS_MODULE_OVERRIDES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
-import { IdentityCorsOptionsError, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
+import { didYouMean, IdentityCorsOptionsError, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
 import type { CorsModuleOverrides } from './identity-cors.providers.js';
 
 /**
  * What IdentityCorsModule does once the app's routes exist: builds the route table from the platform's
- * router, uses the host's own services, checks that every policy a route names exists, and warns
- * about `app.enableCors()` beside the module.
+ * router, uses the host's own services (saying which setting wins), checks that every policy a decorator
+ * names exists, probes credentialed async predicates, and warns about `app.enableCors()` beside the module.
  */
 @Injectable()
 export class CorsBootstrap implements OnApplicationBootstrap {
@@ -23,12 +27,15 @@ export class CorsBootstrap implements OnApplicationBootstrap {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly reflector: Reflector,
     private readonly routes: CorsRouteTable,
     @Inject(RESOLVED_CORS_OPTIONS) private readonly options: ResolvedCorsOptions,
     @Inject(CORS_MODULE_OVERRIDES) private readonly overrides: CorsModuleOverrides,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     const layers = expressLayers(this.adapterHost.httpAdapter.getInstance());
     if (layers === undefined) {
       throw new Error('nest-identity-cors needs @nestjs/platform-express (an Express 5 router was not found on the HTTP adapter).');
@@ -36,6 +43,7 @@ export class CorsBootstrap implements OnApplicationBootstrap {
     this.routes.use(new ExpressRoutes(layers), this.options.globalPolicy);
     this.useHostServices();
     this.checkPolicyNames();
+    await this.probeCredentialedPredicates();
     if (hasExpressCorsMiddleware(layers)) {
       this.logger.warn(
         'app.enableCors() (or NestFactory.create(..., { cors })) is active beside IdentityCorsModule. Its middleware runs first and answers every preflight with its own policy, so identity endpoints and @EnableCors/@DisableCors routes may get the wrong CORS headers. Remove enableCors() and express the same rules as a policy with the globalPolicy option.',
@@ -47,32 +55,100 @@ export class CorsBootstrap implements OnApplicationBootstrap {
   private useHostServices(): void {
     const identity = this.moduleRef.get<ICorsPolicyProvider>(ICorsPolicyProvider);
     if (!(identity instanceof IdentityCorsPolicyProvider)) return; // replaced, e.g. by overrideProvider()
-    const hostService = this.overrides.corsPolicyService ? undefined : this.fromHostModules<ICorsPolicyService>(ICorsPolicyService, identity.decorated.policyService);
-    const hostProvider = this.overrides.policyProvider ? undefined : this.fromHostModules<ICorsPolicyProvider>(ICorsPolicyProvider, identity);
+    const hostService = this.fromHostModules<ICorsPolicyService>(ICorsPolicyService, identity.decorated.policyService, this.overrides.corsPolicyService && 'corsPolicyService');
+    const hostProvider = this.fromHostModules<ICorsPolicyProvider>(ICorsPolicyProvider, identity, this.overrides.policyProvider && 'policyProvider');
     identity.use({ policyService: hostService, inner: hostProvider });
+    const serviceFrom = this.overrides.corsPolicyService ? 'the corsPolicyService option' : hostService ? 'an ICorsPolicyService provider in a host module' : undefined;
+    if (serviceFrom) this.warnIgnored(serviceFrom, identity.decorated.policyService, this.ignoredIdentityOptions(), 'decides which origins the identity endpoints allow');
+    const providerFrom = this.overrides.policyProvider ? 'the policyProvider option' : hostProvider ? 'an ICorsPolicyProvider provider in a host module' : undefined;
+    if (providerFrom) this.warnIgnored(providerFrom, identity.decorated.inner, this.ignoredPolicyOptions(), "answers every policy name but the identity one (globalPolicy's name is passed to it)");
   }
 
-  private fromHostModules<T>(token: symbol, own: unknown): T | undefined {
+  /** Built-in identity options that a host's ICorsPolicyService makes moot. */
+  private ignoredIdentityOptions(): string[] {
+    const { clients, allowedOrigins, allowAll } = this.options.identity;
+    return [clients ? 'identity.clients' : '', allowedOrigins.length > 0 ? 'identity.allowedOrigins' : '', allowAll ? 'identity.allowAll' : ''].filter(Boolean);
+  }
+
+  /** Options that only the built-in DefaultCorsPolicyProvider reads. */
+  private ignoredPolicyOptions(): string[] {
+    return [this.options.policies.size > 0 ? 'policies' : '', this.options.defaultPolicy ? 'defaultPolicy' : ''].filter(Boolean);
+  }
+
+  /** Says at startup which setting wins when a host's service or provider makes options moot, and how to silence it. */
+  private warnIgnored(from: string, winner: object, ignored: string[], role: string): void {
+    if (ignored.length === 0) return;
+    const name = winner.constructor?.name ?? 'anonymous';
+    this.logger.warn(
+      `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored: ${name}, given by ${from}, ${role}. Remove ${ignored.join(' and ')} from the options to silence this, or remove ${from.replace(/^(an|the) /, 'the ')} to use ${ignored.length === 1 ? 'it' : 'them'}.`,
+    );
+  }
+
+  /** The instance a host module registers for `token`, unless `option` (the module option that gives one) did: then it is ignored, with a warning. */
+  private fromHostModules<T>(token: symbol, own: unknown, option: string | false): T | undefined {
     const all = this.moduleRef.get<unknown, T>(token, { strict: false, each: true });
     const found = [...new Set(all)].filter((instance) => instance !== own && instance !== undefined);
+    const name = (instance: unknown) => (instance as object).constructor?.name ?? 'anonymous';
+    if (option && found.length > 0) {
+      this.logger.warn(
+        `${token.description} ${name(found[0])}, registered in a host module, is ignored: ${name(own)}, given by the ${option} option, wins. Remove one of them to silence this.`,
+      );
+      return undefined;
+    }
+    if (option) return undefined;
     if (found.length > 1) this.logger.warn(`${token.description} is registered in ${found.length} host modules; using the first one found`);
     if (found.length > 0) this.logger.log(`Using the host's ${token.description} (${(found[0] as object).constructor?.name ?? 'anonymous'})`);
     return found[0];
   }
 
-  /** With the built-in provider, every policy a route or the global option names must exist: fail at startup, not per request. */
+  /**
+   * With the built-in provider, every policy a decorator names must exist: fail at startup, not per request.
+   * A controller-level decorator is reported once, naming the controller; a handler's naming Controller.method.
+   */
   private checkPolicyNames(): void {
     const identity = this.moduleRef.get<ICorsPolicyProvider>(ICorsPolicyProvider);
     const inner = identity instanceof IdentityCorsPolicyProvider ? identity.decorated.inner : undefined;
     if (!(inner instanceof DefaultCorsPolicyProvider)) return;
-    const problems = this.routes
-      .requestedPolicies()
-      .filter(({ policyName }) => policyName !== this.options.identity.corsPolicyName && !inner.hasPolicy(policyName))
-      .map(({ handlerName, policyName }) =>
-        policyName === undefined
-          ? `@EnableCors() on ${handlerName} uses the default policy, but no defaultPolicy is configured: set defaultPolicy or name a policy`
-          : `@EnableCors('${policyName}') on ${handlerName} names no policy: define it in policies (known: ${[...this.options.policies.keys()].join(', ') || 'none'})`,
-      );
+    const identityName = this.options.identity.corsPolicyName;
+    const names = [...this.options.policies.keys(), identityName];
+    const problem = (cors: CorsMetadata | undefined, where: string): string[] => {
+      if (!cors?.enabled) return [];
+      if (cors.policyName === undefined) {
+        return this.options.defaultPolicy
+          ? []
+          : [`@EnableCors() on ${where} uses the default policy, but no defaultPolicy is configured: set defaultPolicy or name a policy`];
+      }
+      if (cors.policyName === identityName || inner.hasPolicy(cors.policyName)) return [];
+      return [
+        `@EnableCors('${cors.policyName}') on ${where} names no policy: define it in policies (known: ${[...this.options.policies.keys()].join(', ') || 'none'})${didYouMean(cors.policyName, names)}`,
+      ];
+    };
+    const problems: string[] = [];
+    for (const wrapper of this.discovery.getControllers()) {
+      const { metatype, instance } = wrapper;
+      if (!metatype || !instance) continue;
+      problems.push(...problem(this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, metatype as Function), wrapper.name));
+      const prototype = Object.getPrototypeOf(instance) as Record<string, Function>;
+      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+        problems.push(...problem(this.reflector.get<CorsMetadata | undefined>(CORS_METADATA, prototype[methodName]), `${wrapper.name}.${methodName}`));
+      }
+    }
     if (problems.length > 0) throw new IdentityCorsOptionsError([...new Set(problems)]);
+  }
+
+  /**
+   * A policy with credentials and an isOriginAllowed predicate must not allow origins no site uses. Synchronous
+   * predicates are refused when the policy is built; async ones are asked here, once, within policyTimeout
+   * (a predicate that fails or does not answer in time is not refused: it would deny requests too).
+   */
+  private async probeCredentialedPredicates(): Promise<void> {
+    const policies: Array<[string, CorsPolicy]> = [...this.options.policies].map(([name, policy]) => [`policies.${name}`, policy]);
+    if (this.options.defaultPolicy && ![...this.options.policies.values()].includes(this.options.defaultPolicy)) policies.push(['defaultPolicy', this.options.defaultPolicy]);
+    const problems: string[] = [];
+    for (const [at, policy] of policies) {
+      const problem = await withTimeout(policy.probeCredentialedPredicate(), this.options.policyTimeout, `${at}'s isOriginAllowed`).catch(() => undefined);
+      if (problem) problems.push(`${at}: a policy that ${problem}`);
+    }
+    if (problems.length > 0) throw new IdentityCorsOptionsError(problems);
   }
 }

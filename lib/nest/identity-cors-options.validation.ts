@@ -8,6 +8,7 @@ import {
   IsString,
   Min,
   Validate,
+  ValidateIf,
   ValidateNested,
   type ValidationArguments,
   type ValidationError,
@@ -16,7 +17,7 @@ import {
   validateSync,
 } from 'class-validator';
 import { buildPolicy, type CorsPolicyDefinition } from '../core/cors-policy.builder.js';
-import { CorsPolicy } from '../core/cors-policy.js';
+import { CorsPolicy, maxAgeProblem } from '../core/cors-policy.js';
 import { normalizeOrigin } from '../core/origin.js';
 import { clientProblems, type CorsClient } from '../identity/cors-client.interface.js';
 import { corsPathProblem, CorsPathSet, DEFAULT_CORS_PATHS, DEFAULT_CORS_POLICY_NAME } from '../identity/cors-paths.js';
@@ -94,6 +95,16 @@ class ClientsConstraint extends ListConstraint {
   }
 }
 
+@ValidatorConstraint({ name: 'maxAge' })
+class MaxAgeConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return maxAgeProblem('', value) === undefined;
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return maxAgeProblem(args.property, args.value) ?? '';
+  }
+}
+
 @ValidatorConstraint({ name: 'corsPaths' })
 class CorsPathsConstraint extends ListConstraint {
   protected readonly expected = "paths such as ['/connect/token']";
@@ -106,10 +117,8 @@ class CorsPathsConstraint extends ListConstraint {
 class IdentityOptionsDto {
   @IsOptional() @IsArray() @Validate(CorsPathsConstraint) corsPaths?: unknown;
   @IsOptional() @IsString() @IsNotEmpty() corsPolicyName?: unknown;
-  @IsOptional()
-  @IsInt({ message: '$property must be a whole number of seconds (got $value): use e.g. 600' })
-  @Min(0, { message: '$property must be ≥ 0 seconds (got $value): use e.g. 600, or leave it out to send no Access-Control-Max-Age' })
-  preflightCacheDuration?: unknown;
+  // null is refused rather than ignored as @IsOptional would: it would reach the identity policy as a max-age.
+  @ValidateIf((dto: IdentityOptionsDto) => dto.preflightCacheDuration !== undefined) @Validate(MaxAgeConstraint) preflightCacheDuration?: unknown;
   @IsOptional() @IsArray() @Validate(ClientsConstraint) clients?: unknown;
   @IsOptional() @IsArray() @Validate(OriginsConstraint) allowedOrigins?: unknown;
   @IsOptional() @IsBoolean() allowAll?: unknown;
@@ -134,10 +143,48 @@ const MODULE_KEYS = ['policies', 'defaultPolicy', 'globalPolicy', 'policyTimeout
 const EXTRA_KEYS = ['isGlobal', 'corsPolicyService', 'policyProvider'];
 const IDENTITY_KEYS = ['corsPaths', 'corsPolicyName', 'preflightCacheDuration', 'clients', 'allowedOrigins', 'allowAll'];
 
-function unknownKeys(value: object, known: string[], at: string): string[] {
+/** Edit distance (insertions, deletions, substitutions), for did-you-mean suggestions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
+ * The known name closest to a misspelled one, only when it is close: a different case, or at most one edit
+ * per three characters (two at most). Undefined when nothing is that close, or two are equally close.
+ */
+export function closestName(name: string, known: Iterable<string>): string | undefined {
+  const lower = name.toLowerCase();
+  const scored = [...new Set(known)]
+    .map((candidate) => ({ candidate, distance: candidate.toLowerCase() === lower ? 0 : editDistance(lower, candidate.toLowerCase()) }))
+    .filter(({ candidate, distance }) => candidate !== name && distance <= Math.min(2, Math.max(1, Math.floor(name.length / 3))))
+    .sort((a, b) => a.distance - b.distance);
+  if (scored.length === 0 || (scored.length > 1 && scored[1].distance === scored[0].distance)) return undefined;
+  return scored[0].candidate;
+}
+
+/** `; did you mean 'x'?` when a known name is close, else ''. */
+export function didYouMean(name: string, known: Iterable<string>): string {
+  const closest = closestName(name, known);
+  return closest === undefined ? '' : `; did you mean '${closest}'?`;
+}
+
+function unknownKeys(value: object, known: string[], at: string, elsewhere: { keys: string[]; at: string }): string[] {
   return Object.keys(value)
     .filter((key) => !known.includes(key))
-    .map((key) => `${at}${key} is not an option: known options are ${known.join(', ')}`);
+    .map((key) => {
+      if (elsewhere.keys.includes(key)) return `${at}${key} is not an option here: it belongs in ${elsewhere.at ? elsewhere.at.slice(0, -1) : 'the top level of the options'}: use '${elsewhere.at}${key}'`;
+      const closest = closestName(key, known);
+      const hint = closest === undefined ? '' : `did you mean '${closest}'? use '${at}${closest}'; `;
+      return `${at}${key} is not an option: ${hint}known options are ${known.join(', ')}`;
+    });
 }
 
 /** One line per problem: list constraints report each bad element on its own line. */
@@ -154,6 +201,30 @@ function isPolicyDefinition(value: unknown): value is CorsPolicyDefinition {
   return typeof value === 'function' || value instanceof CorsPolicy;
 }
 
+/**
+ * identity.clients replaces DefaultCorsPolicyService, and allowAll makes an allow-list moot: options that would be
+ * ignored are refused, naming both and the fix. An empty allowedOrigins list is no conflict (it often comes from
+ * an unset environment variable).
+ */
+function identityConflicts(identity: unknown): string[] {
+  if (typeof identity !== 'object' || identity === null) return [];
+  const { clients, allowedOrigins, allowAll } = identity as Record<string, unknown>;
+  const listsOrigins = Array.isArray(allowedOrigins) && allowedOrigins.length > 0;
+  const problems: string[] = [];
+  if (clients !== undefined && listsOrigins) {
+    problems.push(
+      "identity.clients and identity.allowedOrigins are both set, and clients would win (allowedOrigins would be ignored): list those origins in a client's allowedCorsOrigins, or remove identity.clients",
+    );
+  }
+  if (clients !== undefined && allowAll === true) {
+    problems.push('identity.clients and identity.allowAll are both set, and clients would win (allowAll would be ignored): remove allowAll, or remove identity.clients to allow every origin');
+  }
+  if (clients === undefined && listsOrigins && allowAll === true) {
+    problems.push('identity.allowAll and identity.allowedOrigins are both set, and allowAll would win (allowedOrigins would be ignored): remove allowAll to allow only the listed origins, or remove allowedOrigins');
+  }
+  return problems;
+}
+
 /** Validates module options with class-validator and builds what the module runs on; throws one error listing every problem. */
 export function resolveOptions(options: IdentityCorsModuleOptions | undefined): ResolvedCorsOptions {
   const raw = (options ?? {}) as IdentityCorsModuleOptions & Record<string, unknown>;
@@ -161,8 +232,11 @@ export function resolveOptions(options: IdentityCorsModuleOptions | undefined): 
   const dto = Object.assign(new ModuleOptionsDto(), raw);
   if (typeof raw.identity === 'object' && raw.identity !== null) dto.identity = Object.assign(new IdentityOptionsDto(), raw.identity);
   const problems = [
-    ...unknownKeys(raw, [...MODULE_KEYS, ...EXTRA_KEYS], ''),
-    ...(typeof raw.identity === 'object' && raw.identity !== null ? unknownKeys(raw.identity, IDENTITY_KEYS, 'identity.') : []),
+    ...unknownKeys(raw, [...MODULE_KEYS, ...EXTRA_KEYS], '', { keys: IDENTITY_KEYS, at: 'identity.' }),
+    ...(typeof raw.identity === 'object' && raw.identity !== null
+      ? unknownKeys(raw.identity, IDENTITY_KEYS, 'identity.', { keys: [...MODULE_KEYS, ...EXTRA_KEYS], at: '' })
+      : []),
+    ...identityConflicts(raw.identity),
     ...flatten(validateSync(dto)),
   ];
 
@@ -179,12 +253,13 @@ export function resolveOptions(options: IdentityCorsModuleOptions | undefined): 
     }
   }
 
-  const known = Object.keys(raw.policies ?? {}).join(', ') || 'none';
+  const policyNames = Object.keys(raw.policies ?? {});
+  const known = policyNames.join(', ') || 'none';
   let defaultPolicy: CorsPolicy | undefined;
   if (typeof raw.defaultPolicy === 'string') {
     defaultPolicy = policies.get(raw.defaultPolicy);
     if (!defaultPolicy && !(raw.defaultPolicy in (raw.policies ?? {}))) {
-      problems.push(`defaultPolicy '${raw.defaultPolicy}' names no policy: define it in policies (known: ${known})`);
+      problems.push(`defaultPolicy '${raw.defaultPolicy}' names no policy: define it in policies (known: ${known})${didYouMean(raw.defaultPolicy, policyNames)}`);
     }
   } else if (raw.defaultPolicy !== undefined) {
     if (!isPolicyDefinition(raw.defaultPolicy)) problems.push('defaultPolicy must be a CorsPolicy, a builder callback, or the name of one of policies');
@@ -203,7 +278,7 @@ export function resolveOptions(options: IdentityCorsModuleOptions | undefined): 
     globalPolicy = {};
   } else if (typeof raw.globalPolicy === 'string') {
     if (!(raw.globalPolicy in (raw.policies ?? {}))) {
-      problems.push(`globalPolicy '${raw.globalPolicy}' names no policy: define it in policies (known: ${known})`);
+      problems.push(`globalPolicy '${raw.globalPolicy}' names no policy: define it in policies (known: ${known})${didYouMean(raw.globalPolicy, policyNames)}`);
     }
     globalPolicy = { name: raw.globalPolicy };
   } else if (raw.globalPolicy !== undefined && raw.globalPolicy !== false) {

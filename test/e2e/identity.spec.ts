@@ -391,11 +391,12 @@ describe('options are validated at startup; one error lists every problem', () =
     expect(message).toContain("client 'mobile': allowedCorsOrigins[1] 'not an origin' is not an origin");
     expect(message).toContain("[1] 'https://x.example?' is a URL, not an origin: use 'https://x.example'");
     expect(message).toContain(`"connect/token" is not a path: CORS paths start with '/'`);
-    expect(message).toContain('preflightCacheDuration must be ≥ 0 seconds (got -5)');
+    expect(message).toContain('identity.preflightCacheDuration -5 is not a whole number of seconds ≥ 0: use 600');
+    expect(message).toContain('identity.clients and identity.allowedOrigins are both set, and clients would win');
     expect(message).toContain("policies.bad: 'https://api.example/v1' is a URL, not an origin: use 'https://api.example'");
     expect(message).toContain('policies.creds: A policy cannot allow any origin and credentials');
     expect(message).toContain("globalPolicy 'missing' names no policy");
-    expect((error as IdentityCorsOptionsError).problems).toHaveLength(8);
+    expect((error as IdentityCorsOptionsError).problems).toHaveLength(9);
   });
 
   it('catches misspelled option names', async () => {

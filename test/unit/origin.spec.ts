@@ -108,8 +108,8 @@ describe('OriginPattern (declared subdomain patterns)', () => {
 
   it.each([
     ['https://*.example.com/', /use 'https:\/\/\*\.example\.com'/],
-    ['https://a.*.example.com', /not a subdomain pattern/],
-    ['https://*.*.example.com', /wildcard outside its first label/],
+    ['https://a.*.example.com', /has a wildcard that is not its first label: use 'https:\/\/\*\.example\.com'/],
+    ['https://*.*.example.com', /has more than one wildcard .*: use 'https:\/\/\*\.example\.com'/],
     ['https://*.127.0.0.1', /IP address/],
   ])('rejects %s', (input, message) => {
     expect(() => OriginPattern.parse(input)).toThrow(message);

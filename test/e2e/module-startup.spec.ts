@@ -1,0 +1,160 @@
+import { Controller, Get, Injectable, Module, type INestApplication, type ModuleMetadata } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import request from 'supertest';
+import { EnableCors, ICorsPolicyService, IdentityCorsModule, IdentityCorsOptionsError, type CorsPolicyBuilder } from 'nest-identity-cors';
+import { CaptureLogger } from '../support/capture-logger.js';
+
+const PARTNER = 'https://partner.example';
+const policies = { partner: (b: CorsPolicyBuilder) => b.withOrigins(PARTNER), admin: (b: CorsPolicyBuilder) => b.withOrigins('https://admin.example') };
+
+/** A real app (Test.createTestingModule + app.init) with its logs captured. */
+async function start(metadata: ModuleMetadata): Promise<{ app: INestApplication; logger: CaptureLogger }> {
+  const logger = new CaptureLogger();
+  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const app = moduleRef.createNestApplication({ logger });
+  await app.init();
+  return { app, logger };
+}
+
+async function startupError(metadata: ModuleMetadata): Promise<IdentityCorsOptionsError> {
+  const error = await start(metadata).then(
+    async ({ app }) => {
+      await app.close();
+      return undefined;
+    },
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(IdentityCorsOptionsError);
+  return error as IdentityCorsOptionsError;
+}
+
+describe('@EnableCors names are checked at startup, with a did-you-mean (issue 14, item 8)', () => {
+  function controllers(name: string, level: 'class' | 'handler') {
+    @Controller('partner')
+    @(level === 'class' ? EnableCors(name) : () => undefined)
+    class PartnerController {
+      @Get('a') a() { return 'a'; }
+      @Get('b') b() { return 'b'; }
+      @Get('c') @(level === 'handler' ? EnableCors(name) : () => undefined) c() { return 'c'; }
+    }
+    return [PartnerController];
+  }
+
+  it('reports a controller-level name once, naming the controller, and suggests the close policy', async () => {
+    const error = await startupError({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: controllers('partnr', 'class') });
+    expect(error.problems).toEqual(["@EnableCors('partnr') on PartnerController names no policy: define it in policies (known: partner, admin); did you mean 'partner'?"]);
+  });
+
+  it('reports a handler-level name naming Controller.method', async () => {
+    const error = await startupError({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: controllers('Partner', 'handler') });
+    expect(error.problems).toEqual(["@EnableCors('Partner') on PartnerController.c names no policy: define it in policies (known: partner, admin); did you mean 'partner'?"]);
+  });
+
+  it('suggests the identity policy name too, and nothing when no name is close', async () => {
+    const near = await startupError({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: controllers('IdentityServr', 'class') });
+    expect(near.problems[0]).toContain("did you mean 'IdentityServer'?");
+    const far = await startupError({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: controllers('billing', 'class') });
+    expect(far.problems).toEqual(["@EnableCors('billing') on PartnerController names no policy: define it in policies (known: partner, admin)"]);
+  });
+
+  it('reports a controller-level @EnableCors() without a default policy once', async () => {
+    @Controller('d')
+    @EnableCors()
+    class DefaultController {
+      @Get('a') a() { return 'a'; }
+      @Get('b') b() { return 'b'; }
+    }
+    const error = await startupError({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: [DefaultController] });
+    expect(error.problems).toEqual(['@EnableCors() on DefaultController uses the default policy, but no defaultPolicy is configured: set defaultPolicy or name a policy']);
+  });
+
+  it('the suggested name, applied, starts and serves', async () => {
+    const { app } = await start({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: controllers('partner', 'class') });
+    expect((await request(app.getHttpServer()).get('/partner/a').set('Origin', PARTNER)).headers['access-control-allow-origin']).toBe(PARTNER);
+    await app.close();
+  });
+});
+
+describe('a host service or provider that makes options moot is named at startup (issue 14, item 7)', () => {
+  @Injectable()
+  class TenantCorsPolicyService implements ICorsPolicyService {
+    async isOriginAllowed(origin: string) {
+      return origin === PARTNER;
+    }
+  }
+  @Module({ providers: [{ provide: ICorsPolicyService, useClass: TenantCorsPolicyService }], exports: [ICorsPolicyService] })
+  class TenantModule {}
+
+  const clients = [{ clientId: 'spa', allowedCorsOrigins: ['https://spa.example'] }];
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['identity.clients', { clients }, 'identity.clients is ignored'],
+    ['identity.allowedOrigins', { allowedOrigins: ['https://spa.example'] }, 'identity.allowedOrigins is ignored'],
+    ['identity.allowAll', { allowAll: true }, 'identity.allowAll is ignored'],
+  ])('a host-module ICorsPolicyService with %s: warns which wins and how to silence it', async (_title, identity, ignored) => {
+    const { app, logger } = await start({ imports: [TenantModule, IdentityCorsModule.forRoot({ identity })] });
+    const warning = logger.at('warn').find((line) => line.includes(ignored));
+    expect(warning).toBeDefined();
+    expect(warning).toContain('TenantCorsPolicyService, given by an ICorsPolicyService provider in a host module, decides which origins the identity endpoints allow');
+    expect(warning).toMatch(/Remove identity\.\w+ from the options to silence this/);
+    await app.close();
+  });
+
+  it('the corsPolicyService option with identity.clients: warns, naming the option', async () => {
+    const { app, logger } = await start({ imports: [IdentityCorsModule.forRoot({ identity: { clients } }, { corsPolicyService: TenantCorsPolicyService })] });
+    expect(logger.at('warn').join('\n')).toContain('identity.clients is ignored: TenantCorsPolicyService, given by the corsPolicyService option');
+    await app.close();
+  });
+
+  it('the corsPolicyService option beside a host-module ICorsPolicyService: warns that the option wins, and it does', async () => {
+    class OptionService implements ICorsPolicyService {
+      async isOriginAllowed(origin: string) {
+        return origin === 'https://option.example';
+      }
+    }
+    const { app, logger } = await start({ imports: [TenantModule, IdentityCorsModule.forRoot({}, { corsPolicyService: { useValue: new OptionService() } })] });
+    expect(logger.at('warn').join('\n')).toContain(
+      'ICorsPolicyService TenantCorsPolicyService, registered in a host module, is ignored: OptionService, given by the corsPolicyService option, wins. Remove one of them to silence this.',
+    );
+    const acao = async (origin: string) => (await request(app.getHttpServer()).get('/connect/token').set('Origin', origin)).headers['access-control-allow-origin'];
+    expect(await acao('https://option.example')).toBe('https://option.example');
+    expect(await acao(PARTNER)).toBeUndefined();
+    await app.close();
+  });
+
+  it('the policyProvider option with policies and defaultPolicy: warns that they are ignored', async () => {
+    const provider = { getPolicy: async () => undefined };
+    const { app, logger } = await start({ imports: [IdentityCorsModule.forRoot({ policies, defaultPolicy: 'partner' }, { policyProvider: { useValue: provider } })] });
+    expect(logger.at('warn').join('\n')).toContain('policies, defaultPolicy are ignored');
+    await app.close();
+  });
+
+  it('is silent when the options leave those settings out', async () => {
+    const { app, logger } = await start({ imports: [TenantModule, IdentityCorsModule.forRoot({ policies })] });
+    expect(logger.at('warn')).toEqual([]);
+    await app.close();
+  });
+});
+
+describe('an async predicate with credentials is asked at startup (issue 14, item 4)', () => {
+  it('refuses one that allows an origin no site uses', async () => {
+    const error = await startupError({
+      imports: [IdentityCorsModule.forRoot({ policies: { open: (b) => b.setIsOriginAllowed(async () => true).allowCredentials() } })],
+    });
+    expect(error.problems).toEqual([expect.stringMatching(/^policies\.open: a policy that allows credentials with an isOriginAllowed predicate that allowed 'https:\/\/cors-canary\.invalid'.*call disallowCredentials\(\)$/)]);
+  });
+
+  it('starts with one that allows only its own origins, or without credentials', async () => {
+    const { app } = await start({
+      imports: [
+        IdentityCorsModule.forRoot({
+          policies: {
+            own: (b) => b.setIsOriginAllowed(async (origin) => origin.endsWith('.example')).allowCredentials(),
+            open: (b) => b.setIsOriginAllowed(async () => true),
+          },
+        }),
+      ],
+    });
+    await app.close();
+  });
+});
