@@ -30,6 +30,7 @@ export default {
     '^nest-identity-cors/redis$': '<rootDir>/lib/cache/redis/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  setupFiles: ['<rootDir>/test/support/nest-log-levels.ts'],
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', ...(browserTests ? [] : ['<rootDir>/test/browser/'])],
   testTimeout: 30000,

@@ -79,7 +79,7 @@ async function connect(options) {
  * (f)'s tables (TypeORM's synchronize) and its 3 clients, in this process; resolves to the open DataSource.
  * In a server process this has a cost of its own: afterwards, on PostgreSQL, every request costs about 15 – 25 %
  * more CPU (preflights), whatever answers CORS. So (f) on PostgreSQL runs it in another process (bench/set-up-database.mjs),
- * unless BENCH_DB_SETUP=in-process; BENCH_DB_CONTROL=1 runs it in (d) too, which then costs as much. README, Performance.
+ * unless BENCH_DB_SETUP=in-process; BENCH_DB_CONTROL=1 runs it in (d) too, which then costs as much. docs/internals.md, TypeORM in the server process.
  */
 export async function setUpDatabase(options) {
   const { TypeOrmClientStore } = await import('../dist/store/typeorm/index.js');

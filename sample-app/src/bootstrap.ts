@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Server } from 'node:http';
+import { createServer } from 'node:net';
 import { useIdentityCors } from 'nest-identity-cors';
 import { TypeOrmClientStore } from 'nest-identity-cors/typeorm';
 import { CLIENT_STORES, seedClients, type ClientStoreKind, type SampleDatabase } from './clients/client-store.js';
@@ -25,7 +26,7 @@ export interface SampleOptions {
   database?: SampleDatabase;
   /** The SPA's client id. Default 'spa'. */
   spaClientId?: string;
-  /** Nest's logger option. Default: Nest's console logger. */
+  /** Nest's logger option. Default: Nest's console logger without debug and verbose lines (`LOG_LEVEL=debug` adds them). */
   logger?: LoggerService | LogLevel[] | false;
 }
 
@@ -41,7 +42,23 @@ export class SampleConfigError extends Error {
   override name = 'SampleConfigError';
 }
 
+/** A port is taken; `code` as Node's own listen error, so callers that retry on EADDRINUSE still do. */
+export class PortInUseError extends SampleConfigError {
+  override name = 'PortInUseError';
+  readonly code = 'EADDRINUSE';
+}
+
 const DEFAULTS = { port: 3000, spaPorts: [4200, 4300] };
+
+/** LOG_LEVEL's values, most severe first: each level also shows the ones before it. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const satisfies readonly LogLevel[];
+const DEFAULT_LOG_LEVEL = 'log';
+
+function logLevels(name: string, value: string): LogLevel[] {
+  const index = (LOG_LEVELS as readonly string[]).indexOf(value);
+  if (index < 0) throw new SampleConfigError(`${name} '${value}' is not a log level: use one of ${LOG_LEVELS.join(', ')} (e.g. LOG_LEVEL=debug to see why CORS requests are denied)`);
+  return LOG_LEVELS.slice(0, index + 1);
+}
 
 function checkPort(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1 || value > 65535) throw new SampleConfigError(`${name} ${JSON.stringify(value)} is not a port: use a whole number from 1 to 65535`);
@@ -77,6 +94,20 @@ function checkDatabase(database: SampleDatabase): SampleDatabase {
 
 const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
 
+/**
+ * Fails with the variable to change when a port is taken. Checked before Nest starts, so a port in use is
+ * reported once, by main.ts, instead of after Nest's own log of the listen error.
+ */
+async function checkPortFree(port: number, fix: string): Promise<void> {
+  const probe = createServer();
+  const error = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    probe.once('error', resolve);
+    probe.listen(port, () => probe.close(() => resolve(undefined)));
+  });
+  if (error?.code === 'EADDRINUSE') throw new PortInUseError(`port ${port} is in use by another program: stop it, or ${fix}`);
+  if (error) throw error;
+}
+
 /** Starts the identity server (with the host API) and the browser app's servers; `close()` stops them all. */
 export async function bootstrap(options: SampleOptions = {}): Promise<RunningSample> {
   const port = checkPort('PORT', options.port ?? DEFAULTS.port);
@@ -88,6 +119,13 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
   const clientsFile = options.clientsFile ?? DEFAULT_CLIENTS_FILE;
   const clients = readClientsFile(clientsFile);
   const spaOrigins = spaPorts.map((p) => `http://localhost:${p}`);
+  const ports = [port, ...spaPorts];
+  const repeated = ports.find((p, i) => ports.indexOf(p) !== i);
+  if (repeated !== undefined) throw new SampleConfigError(`port ${repeated} is given twice (PORT ${port}, SPA_PORTS ${spaPorts.join(',')}): give every server its own port`);
+  const other = (p: number) => (p < 65535 ? p + 1 : p - 1);
+  await checkPortFree(port, `set PORT to a free port (e.g. PORT=${other(port)})`);
+  const spaFix = `set SPA_PORTS to ${spaPorts.length > 1 ? 'free ports' : 'a free port'} (e.g. SPA_PORTS=${spaPorts.map(other).join(',')})`;
+  for (const spaPort of spaPorts) await checkPortFree(spaPort, spaFix);
 
   // abortOnError: false makes a configuration error a rejected promise instead of process.exit. Nest's start-up
   // logs wait until the app exists, and are dropped if it never does: main.ts then reports the error once, instead
@@ -96,7 +134,7 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
     abortOnError: false,
     bufferLogs: true,
     autoFlushLogs: false,
-    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    logger: options.logger ?? logLevels('LOG_LEVEL', DEFAULT_LOG_LEVEL),
   });
   app.flushLogs();
   const spaServers: Server[] = [];
@@ -116,7 +154,7 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
   return { app, issuer, spaOrigins, close };
 }
 
-/** Reads PORT, SPA_PORTS (or SPA_PORT / SPA_DENIED_PORT), ISSUER, CLIENTS_FILE, CLIENT_STORE, DATABASE_URL and SQLITE_FILE. */
+/** Reads PORT, SPA_PORTS (or SPA_PORT / SPA_DENIED_PORT), ISSUER, CLIENTS_FILE, CLIENT_STORE, DATABASE_URL, SQLITE_FILE and LOG_LEVEL. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): SampleOptions {
   const number = (name: string, value: string) => {
     if (!/^\d+$/.test(value.trim())) throw new SampleConfigError(`${name}='${value}' is not a port: use a whole number such as 4200`);
@@ -133,6 +171,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SampleOptions {
     ...(env.ISSUER ? { issuer: env.ISSUER } : {}),
     ...(env.CLIENTS_FILE ? { clientsFile: env.CLIENTS_FILE } : {}),
     ...(env.CLIENT_STORE ? { clientStore: checkClientStore(env.CLIENT_STORE) } : {}),
+    ...(env.LOG_LEVEL ? { logger: logLevels('LOG_LEVEL', env.LOG_LEVEL) } : {}),
     // the database variables only matter to the typeorm store (DATABASE_URL may be set for the tests)
     ...(env.CLIENT_STORE === 'typeorm' && (env.DATABASE_URL || env.SQLITE_FILE)
       ? { database: { ...(env.DATABASE_URL ? { url: env.DATABASE_URL } : {}), ...(env.SQLITE_FILE ? { sqliteFile: env.SQLITE_FILE } : {}) } }

@@ -24,7 +24,7 @@ function memoryStore(cors: IdentityCorsModuleOptions, config: SampleConfig): Mod
   return { imports: [IdentityCorsModule.forRoot({ ...cors, identity: { ...cors.identity, clients: corsClients(config.clients) } })], providers: [] };
 }
 
-/** CLIENT_STORE=typeorm: README's "Database client store" setup; bootstrap seeds the clients through the TypeOrmClientStore provider. */
+/** CLIENT_STORE=typeorm: the setup of docs/database-store.md (The TypeORM store); bootstrap seeds the clients through the TypeOrmClientStore provider. */
 function typeOrmStore(cors: IdentityCorsModuleOptions, database: SampleDatabase): ModuleParts {
   return {
     imports: [

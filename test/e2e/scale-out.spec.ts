@@ -88,7 +88,7 @@ describe.each(modes)('two app instances on %s', (_name, real) => {
   });
 });
 
-describe("wired as README's Caching and scale-out section shows", () => {
+describe("wired as docs/database-store.md's Caching and scale-out section shows", () => {
   const busFactory = () => (process.env.REDIS_URL ? new RedisCorsInvalidationBus(process.env.REDIS_URL, { channel: `cors-test-${randomBytes(6).toString('hex')}` }) : new InProcessCorsInvalidationBus());
 
   @Global()

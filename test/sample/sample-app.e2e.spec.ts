@@ -1,8 +1,11 @@
+import { ConsoleLogger, Logger } from '@nestjs/common';
 import { createHash, randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
-import { bootstrap, optionsFromEnv } from '../../sample-app/src/bootstrap.js';
+import { ICorsPolicyService } from 'nest-identity-cors';
+import { bootstrap, optionsFromEnv, type SampleOptions } from '../../sample-app/src/bootstrap.js';
+import { CaptureLogger } from '../support/capture-logger.js';
 import { freePort, startTestSample, tempClientsFile, type TestSample } from '../support/sample.js';
 
 const pkce = () => {
@@ -179,6 +182,22 @@ describe('sample app: identity server, host API and SPA servers', () => {
     expect(json.body).toEqual({ error: 'invalid_request', error_description: expect.stringContaining('x-www-form-urlencoded') });
   });
 
+  it('answers a token or revocation request without client_id with invalid_request saying it is missing', async () => {
+    for (const path of ['/connect/token', '/connect/revocation']) {
+      const res = await server().post(path).set('Origin', sample.allowedOrigin).type('form').send({ grant_type: 'refresh_token', token: 'x' });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ error: 'invalid_request', error_description: 'client_id is missing: a public client sends its client_id in the form' });
+      expect(res.headers['access-control-allow-origin']).toBe(sample.allowedOrigin); // the SPA can read the error
+    }
+    const twice = await server().post('/connect/token').type('form').send('client_id=spa&client_id=spa&grant_type=refresh_token');
+    expect(twice.body).toEqual({ error: 'invalid_request', error_description: 'client_id was sent more than once: send it once' });
+    const { challenge } = pkce();
+    const { client_id: _omitted, ...withoutClient } = authorizeParams(challenge);
+    const page = await server().get('/connect/authorize').query(withoutClient);
+    expect(page.status).toBe(400);
+    expect(page.text).toContain('client_id is missing');
+  });
+
   it('gives the host API its own named policies beside the identity CORS', async () => {
     const publicApi = await server().get('/api/public').set('Origin', sample.deniedOrigin);
     expect(publicApi.headers['access-control-allow-origin']).toBe('*');
@@ -253,6 +272,58 @@ describe('sample app configuration errors', () => {
     } finally {
       await clients.remove();
     }
+  });
+
+  describe('a port in use', () => {
+    let taken: Server;
+    let busy: number;
+    beforeEach(async () => {
+      taken = createServer();
+      await new Promise<void>((resolve) => taken.listen(0, resolve));
+      busy = (taken.address() as { port: number }).port;
+    });
+    afterEach(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+
+    it.each([
+      ['PORT', (busy: number, free: number) => ({ port: busy, spaPorts: [free] }), (busy: number) => `set PORT to a free port (e.g. PORT=${busy + 1})`],
+      ['SPA_PORTS', (busy: number, free: number) => ({ port: free, spaPorts: [busy] }), (busy: number) => `set SPA_PORTS to a free port (e.g. SPA_PORTS=${busy + 1})`],
+    ] as const)('is reported once, naming %s, without a log from Nest first', async (_variable, ports, fix) => {
+      const logger = new CaptureLogger();
+      await expect(bootstrap({ ...ports(busy, await freePort()), logger })).rejects.toThrow(`port ${busy} is in use by another program: stop it, or ${fix(busy)}`);
+      expect(logger.at('error')).toEqual([]);
+    });
+  });
+
+  it('refuses the same port for two servers, naming both variables', async () => {
+    const port = await freePort();
+    await expect(bootstrap({ port, spaPorts: [port], logger: false })).rejects.toThrow(`port ${port} is given twice (PORT ${port}, SPA_PORTS ${port}): give every server its own port`);
+  });
+
+  it('prints debug lines only when LOG_LEVEL asks for them', async () => {
+    expect(optionsFromEnv({ LOG_LEVEL: 'debug' })).toEqual({ logger: ['fatal', 'error', 'warn', 'log', 'debug'] });
+    expect(() => optionsFromEnv({ LOG_LEVEL: 'chatty' })).toThrow("LOG_LEVEL 'chatty' is not a log level: use one of fatal, error, warn, log, debug, verbose");
+
+    /** What Nest's console logger prints while the sample is asked about its denied origin (the start-up banner does this). */
+    const printedForDeniedOrigin = async (options: SampleOptions) => {
+      Logger.overrideLogger(new ConsoleLogger()); // as in a fresh process: Nest's console logger, debug lines included
+      const printed: string[] = [];
+      const [stdout, stderr] = [process.stdout.write, process.stderr.write];
+      // start-up lines (and, on stderr, earlier tests' failed start-ups, still in Nest's static log buffer) are not shown
+      process.stdout.write = process.stderr.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stdout.write;
+      let sample: TestSample | undefined;
+      try {
+        sample = await startTestSample({ logger: undefined, ...options } as SampleOptions); // undefined: the sample's own default
+        printed.length = 0;
+        await sample.app.get<ICorsPolicyService>(ICorsPolicyService).isOriginAllowed(sample.deniedOrigin);
+        return printed.join('');
+      } finally {
+        [process.stdout.write, process.stderr.write] = [stdout, stderr];
+        await sample?.stop();
+        Logger.overrideLogger(['fatal', 'error', 'warn', 'log']);
+      }
+    };
+    expect(await printedForDeniedOrigin({})).toBe('');
+    expect(await printedForDeniedOrigin(optionsFromEnv({ LOG_LEVEL: 'debug' }))).toMatch(/DEBUG.*is not listed by any enabled client/);
   });
 
   it('reads ports, issuer and clients file from the environment, naming a bad value', () => {

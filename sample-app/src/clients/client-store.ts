@@ -24,7 +24,7 @@ export const corsClients = (clients: SampleClient[]): CorsClient[] =>
 export function dataSourceOptions(database: SampleDatabase): DataSourceOptions {
   const entities = [...CORS_TYPEORM_ENTITIES];
   if (database.url) {
-    // Bounded waits, as README advises, so an unreachable database fails in seconds.
+    // Bounded waits, as docs/database-store.md advises, so an unreachable database fails in seconds.
     return { type: 'postgres', url: database.url, entities, synchronize: true, extra: { connectionTimeoutMillis: 2000, query_timeout: 2000 } };
   }
   if (database.sqliteFile) {

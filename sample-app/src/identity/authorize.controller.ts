@@ -62,6 +62,7 @@ export class AuthorizeController {
 
   private check(input: Record<string, unknown>): Checked {
     const raw: AuthorizeParams = Object.fromEntries(AUTHORIZE_PARAMS.map((name) => [name, single(input[name])]));
+    if (!raw.client_id) return { kind: 'fatal', message: 'client_id is missing (or sent more than once): the client must send it once.' };
     const client = this.clients.find(raw.client_id);
     if (!client) return { kind: 'fatal', message: `Unknown or disabled client_id ${JSON.stringify(raw.client_id ?? null)}.` };
     const redirectUri = raw.redirect_uri;

@@ -20,8 +20,11 @@ export class ClientRegistry {
 
   /** The client of a token or revocation request: public clients identify themselves by client_id alone. */
   authenticate(form: Record<string, unknown>): SampleClient {
-    const client = this.find(form.client_id);
-    if (!client) throw new OAuthError('invalid_client', `unknown or disabled client_id ${JSON.stringify(form.client_id ?? null)}`, HttpStatus.UNAUTHORIZED);
+    const clientId = form.client_id;
+    if (clientId === undefined || clientId === '') throw new OAuthError('invalid_request', 'client_id is missing: a public client sends its client_id in the form');
+    if (typeof clientId !== 'string') throw new OAuthError('invalid_request', 'client_id was sent more than once: send it once');
+    const client = this.find(clientId);
+    if (!client) throw new OAuthError('invalid_client', `unknown or disabled client_id ${JSON.stringify(clientId)}`, HttpStatus.UNAUTHORIZED);
     return client;
   }
 }
