@@ -128,6 +128,11 @@ export async function runDoctor(input: DoctorRequest): Promise<DoctorReport> {
     return entry;
   };
   const block = (entry: DoctorStepReport, failure: CheckFailure): DoctorReport => {
+    if (failure.reason === 'allow-origin-missing' && entry.received && variesByOrigin(entry.received.headers)) {
+      // a server that answers by origin but not this one: its list of origins is what to change
+      failure.because += ' (the answer says Vary: Origin, so the server does CORS, and does not allow this origin)';
+      failure.fix = `add ${origin} to the origins the server allows (with nest-identity-cors: a client's allowedCorsOrigins for the identity paths, the policy's origins elsewhere)`;
+    }
     entry.checks.push({ ok: false, text: failure.because });
     report.verdict = 'blocked';
     report.blocked = { step: entry.index, at: entry.step, ...failure };
@@ -330,12 +335,16 @@ function noteMaxAge(report: DoctorReport, entry: DoctorStepReport, headers: Head
   }
 }
 
+function variesByOrigin(headers: HeaderList): boolean {
+  const vary = (getHeader(headers, 'vary') ?? '').split(',').map((v) => v.trim().toLowerCase());
+  return vary.includes('origin') || vary.includes('*');
+}
+
 /** An origin-specific answer must say `Vary: Origin`, or a shared cache may hand it to another origin. */
 function warnVary(report: DoctorReport, entry: DoctorStepReport, headers: HeaderList): void {
   const allowOrigin = getHeader(headers, 'access-control-allow-origin');
   if (allowOrigin === null || allowOrigin === '*') return;
-  const vary = (getHeader(headers, 'vary') ?? '').split(',').map((v) => v.trim().toLowerCase());
-  if (vary.includes('origin') || vary.includes('*')) return;
+  if (variesByOrigin(headers)) return;
   report.warnings.push({
     code: 'vary-origin-missing',
     step: entry.index,

@@ -19,10 +19,11 @@ async function cli(...argv: string[]): Promise<{ code: number; stdout: string; s
 describe('nest-identity-cors doctor (CLI)', () => {
   let server: Listening;
   beforeAll(async () => {
-    // /allowed allows the page (preflights for PUT and X-Api-Key too); /denied answers without CORS headers
+    // /allowed allows the page (preflights for PUT and X-Api-Key too), other origins get only Vary: Origin;
+    // /denied answers without CORS headers
     server = await listen((req: IncomingMessage, res: ServerResponse) => {
       const allowed = req.url === '/allowed' && req.headers.origin === PAGE;
-      const cors = allowed ? { 'Access-Control-Allow-Origin': PAGE, Vary: 'Origin', 'Access-Control-Allow-Methods': 'PUT', 'Access-Control-Allow-Headers': 'X-Api-Key' } : {};
+      const cors = allowed ? { 'Access-Control-Allow-Origin': PAGE, Vary: 'Origin', 'Access-Control-Allow-Methods': 'PUT', 'Access-Control-Allow-Headers': 'X-Api-Key' } : req.url === '/allowed' ? { Vary: 'Origin' } : {};
       res.writeHead(req.method === 'OPTIONS' ? 204 : 200, cors).end();
     });
   });
@@ -43,6 +44,13 @@ describe('nest-identity-cors doctor (CLI)', () => {
     expect(code).toBe(1);
     expect(stdout).toContain('Verdict: the browser blocks this, at step 2 (actual), because the answer has no Access-Control-Allow-Origin header [allow-origin-missing].');
     expect(stdout).toContain(`Fix: answer with Access-Control-Allow-Origin: ${PAGE}.`);
+  });
+
+  it('tells a server that does CORS but not for this origin by its Vary: Origin, and says to list the origin', async () => {
+    const { code, stdout } = await cli('doctor', `${server.origin}/allowed`, '--origin', 'https://other.example');
+    expect(code).toBe(1);
+    expect(stdout).toContain('(the answer says Vary: Origin, so the server does CORS, and does not allow this origin)');
+    expect(stdout).toContain("Fix: add https://other.example to the origins the server allows (with nest-identity-cors: a client's allowedCorsOrigins");
   });
 
   it('sends --method, --header and --credentials as a page would, preflight first', async () => {

@@ -24,7 +24,7 @@ export async function listen(handler: (req: IncomingMessage, res: ServerResponse
 /**
  * The raw server of the case table, on two ports (the second for cross-origin redirects): /case/<name> answers
  * OPTIONS with the case's preflight answer and other methods with its actual answer; /case/<name>/target
- * answers with its target answer.
+ * likewise with its targetPreflight and target answers.
  */
 export async function startCaseServer(pageOrigin: string): Promise<{ self: Listening; other: Listening; close(): Promise<void> }> {
   const byName = new Map<string, CorsCase>(CORS_CASES.map((c) => [c.name, c]));
@@ -32,7 +32,7 @@ export async function startCaseServer(pageOrigin: string): Promise<{ self: Liste
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const [, prefix, name, rest] = (req.url ?? '').split('?')[0]!.split('/');
     const corsCase = prefix === 'case' ? byName.get(name ?? '') : undefined;
-    const answer: Answer | undefined = !corsCase ? undefined : rest === 'target' ? corsCase.target ?? {} : req.method === 'OPTIONS' ? corsCase.preflight ?? { status: 404 } : corsCase.actual ?? {};
+    const answer: Answer | undefined = !corsCase ? undefined : rest === 'target' ? (req.method === 'OPTIONS' ? corsCase.targetPreflight ?? { status: 404 } : corsCase.target ?? {}) : req.method === 'OPTIONS' ? corsCase.preflight ?? { status: 404 } : corsCase.actual ?? {};
     if (!answer) {
       res.writeHead(404).end();
       return;

@@ -29,8 +29,10 @@ export interface CorsCase {
   preflight?: Answer;
   /** Any other method's answer (default 200 without CORS headers). */
   actual?: Answer;
-  /** The answer at /case/<name>/target, on the second port. */
+  /** The answer at /case/<name>/target (on either port) to other methods than OPTIONS. */
   target?: Answer;
+  /** The answer at /case/<name>/target to OPTIONS (default 404 without CORS headers). */
+  targetPreflight?: Answer;
   /** Instead of the raw server: this path of the Nest app, called from the page origin it allows or another. */
   nest?: { path: string; page: 'allowed' | 'denied' };
   /** The outcome the row is about, so that a row cannot pass by both sides being wrong the same way. */
@@ -153,6 +155,23 @@ export const CORS_CASES: CorsCase[] = [
     name: 'redirect-cross-origin-target-wildcard',
     actual: { status: 307, headers: (c) => [...acao(c), ['Location', `${c.other}/case/redirect-cross-origin-target-wildcard/target`]] },
     target: { headers: () => [['Access-Control-Allow-Origin', '*']] },
+    expected: 'allowed',
+  },
+  {
+    name: 'put-redirect-preflights-again',
+    request: { method: 'PUT' },
+    preflight: { status: 204, headers: preflightOk('PUT') },
+    actual: { status: 307, headers: (c) => [...acao(c), ['Location', '/case/put-redirect-preflights-again/target']] },
+    target: ok,
+    expected: ['preflight', 'allow-origin-missing'],
+  },
+  {
+    name: 'put-redirect-both-preflights-ok',
+    request: { method: 'PUT' },
+    preflight: { status: 204, headers: preflightOk('PUT') },
+    actual: { status: 307, headers: (c) => [...acao(c), ['Location', '/case/put-redirect-both-preflights-ok/target']] },
+    target: ok,
+    targetPreflight: { status: 204, headers: preflightOk('PUT') },
     expected: 'allowed',
   },
   // --- what script can read ---
