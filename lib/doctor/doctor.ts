@@ -159,7 +159,7 @@ export async function runDoctor(input: DoctorRequest): Promise<DoctorReport> {
     let preflighted = false;
     if (causes.length > 0) {
       const unsafe = corsUnsafeRequestHeaderNames(headers);
-      const entry = addStep('preflight', `Preflight OPTIONS ${url.href}`);
+      const entry = addStep('preflight', `Preflight OPTIONS ${url.href} (never with cookies or credentials, whatever the credentials mode)`);
       const sent: HeaderList = [
         ['Origin', origin],
         ['Accept', '*/*'],
@@ -168,7 +168,6 @@ export async function runDoctor(input: DoctorRequest): Promise<DoctorReport> {
         ['User-Agent', USER_AGENT],
       ];
       entry.sent = { method: 'OPTIONS', url: url.href, headers: sent };
-      entry.notes.push('Sent without cookies or Authorization, whatever the credentials mode.');
       const answer = await send(url, 'OPTIONS', sent, timeoutMs);
       entry.received = answer;
       if (isRedirectStatus(answer.status)) {
