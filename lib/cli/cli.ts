@@ -89,8 +89,9 @@ async function doctor(argv: readonly string[], io: CliIo): Promise<number> {
   } catch (error) {
     if (error instanceof DoctorUsageError) return usage(error.message);
     if (error instanceof DoctorNetworkError) {
-      const message = `Network error, no answer to check (a browser's fetch would fail too, not for CORS): ${error.message}`;
-      io.stderr(values.json ? `${JSON.stringify({ error: 'network', message: error.message })}\n` : `${message}\n`);
+      // with --json, stdout always holds one JSON document, so that CI can parse it whatever happened
+      if (values.json) io.stdout(`${JSON.stringify({ error: 'network', message: error.message })}\n`);
+      else io.stderr(`Network error, no answer to check (a browser's fetch would fail too, not for CORS): ${error.message}\n`);
       return EXIT.error;
     }
     throw error;

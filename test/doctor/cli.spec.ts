@@ -85,13 +85,16 @@ describe('nest-identity-cors doctor (CLI)', () => {
     expect(stdout + stderr).toContain(message);
   });
 
-  it('exits 2 on a network error, saying it is not CORS', async () => {
+  it('exits 2 on a network error, saying it is not CORS (with --json, as JSON on stdout)', async () => {
     const closed = await listen(() => undefined);
     await closed.close();
     const { code, stderr } = await cli('doctor', `${closed.origin}/`, '--origin', PAGE);
     expect(code).toBe(2);
     expect(stderr).toContain('Network error, no answer to check');
     expect(stderr).toContain('ECONNREFUSED');
+    const json = await cli('doctor', `${closed.origin}/`, '--origin', PAGE, '--json');
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stdout)).toEqual({ error: 'network', message: expect.stringContaining('ECONNREFUSED') });
   });
 
   it('runs as the built bin (dist/cli/main.js, built here if missing)', async () => {
