@@ -2,10 +2,10 @@
 // --experimental-vm-modules) and @swc/jest strips types and emits decorator metadata.
 import { existsSync } from 'node:fs';
 
-// The browser tests need Debian's Chromium. Without it they are left out with a note, unless
+// The browser tests (test/browser/ and any *.browser.spec.ts) need Debian's Chromium. Without it they are left out with a note, unless
 // REQUIRE_BROWSER=1 (set by CI), in which case they run and fail.
 const browserTests = existsSync('/usr/bin/chromium') || process.env.REQUIRE_BROWSER === '1';
-if (!browserTests) console.warn('Note: /usr/bin/chromium not found: leaving out the browser tests (test/browser). Install it with apt-get install chromium.');
+if (!browserTests) console.warn('Note: /usr/bin/chromium not found: leaving out the browser tests (test/browser, *.browser.spec.ts). Install it with apt-get install chromium.');
 
 const swc = [
   '@swc/jest',
@@ -32,6 +32,6 @@ export default {
   },
   setupFiles: ['<rootDir>/test/support/nest-log-levels.ts'],
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
-  testPathIgnorePatterns: ['/node_modules/', ...(browserTests ? [] : ['<rootDir>/test/browser/'])],
+  testPathIgnorePatterns: ['/node_modules/', ...(browserTests ? [] : ['<rootDir>/test/browser/', '\\.browser\\.spec\\.ts$'])],
   testTimeout: 30000,
 };
