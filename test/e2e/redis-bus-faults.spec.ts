@@ -130,6 +130,37 @@ if (process.env.REDIS_URL) describe('RedisCorsInvalidationBus recovers from conn
     await expectRecovered(true, new RegExp(`down \\(${first}: .*\\)`));
   });
 
+  it('a reconnection whose handshake is never answered is dropped after heartbeatTimeout and tried again', async () => {
+    proxy.blackholeNew();
+    proxy.connection(PUBLISHER).reset();
+    // The publisher reconnects to a proxy that accepts and then passes nothing: without a bound on the
+    // handshake, ioredis would wait on it for ever.
+    expect(await eventually(async () => proxy.connections().some((connection) => connection.sent.includes(PUBLISHER)), 3000)).toBe(true);
+    const held = proxy.connection(PUBLISHER);
+    expect(await eventually(async () => !held.open, 3000)).toBe(true);
+    expect(bus.connected).toBe(false);
+    proxy.restore();
+    await expectRecovered(false, /down \(publisher: .*\)/);
+  });
+
+  it('Redis unreachable at startup: one down line naming why, then ready() resolves by itself once it is reachable, with one up line', async () => {
+    proxy.cut();
+    const startLog = new CaptureLogger();
+    const late = new RedisCorsInvalidationBus(viaProxy(url, proxy.port), { channel: `cors-test-${randomBytes(6).toString('hex')}`, logger: startLog, ...heartbeat });
+    try {
+      let ready = false;
+      void late.ready().then(() => (ready = true));
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // several attempts fail meanwhile
+      expect(ready || late.connected).toBe(false);
+      expect(startLog.at('error')).toEqual([expect.stringMatching(/^Redis invalidation bus is down \((publisher|subscriber): .+\)/)]);
+      proxy.restore();
+      expect(await eventually(async () => ready && late.connected, 5000)).toBe(true);
+      expect(startLog.at('log')).toEqual([expect.stringMatching(/^Redis invalidation bus reconnected .*CORS caches were cleared/)]);
+    } finally {
+      await late.close();
+    }
+  });
+
   it('Redis unreachable for a while (connections dropped and refused), then back: one down line, one up line, caches cleared', async () => {
     proxy.cut();
     expect(await eventually(async () => !bus.connected, 3000)).toBe(true);

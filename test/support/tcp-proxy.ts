@@ -70,6 +70,7 @@ export class TcpProxy {
   private count = 0;
   private isCut = false;
   private refusing = false;
+  private holingNew = false;
 
   private constructor(
     private readonly server: net.Server,
@@ -83,6 +84,7 @@ export class TcpProxy {
       const upstream = net.connect(targetPort, targetHost);
       const connection = new ProxiedConnection(++proxy.count, client, upstream);
       proxy.live.add(connection);
+      if (proxy.holingNew) connection.blackhole();
       for (const socket of [client, upstream]) {
         socket.on('error', () => undefined);
         socket.on('close', () => {
@@ -98,7 +100,7 @@ export class TcpProxy {
 
   /** The connections open now, oldest first. */
   connections(): ProxiedConnection[] {
-    return [...this.live];
+    return [...this.live].filter((connection) => connection.open);
   }
 
   /** The one open connection whose client sent `marker` (e.g. a Redis connection name); throws unless exactly one did. */
@@ -119,9 +121,15 @@ export class TcpProxy {
     this.refusing = true;
   }
 
+  /** Accepts new connections but black-holes each from the start (a server that accepts and never answers), until `restore()`. */
+  blackholeNew(): void {
+    this.holingNew = true;
+  }
+
   restore(): void {
     this.isCut = false;
     this.refusing = false;
+    this.holingNew = false;
   }
 
   async close(): Promise<void> {
