@@ -130,6 +130,18 @@ if (process.env.REDIS_URL) describe('RedisCorsInvalidationBus recovers from conn
     await expectRecovered(true, new RegExp(`down \\(${first}: .*\\)`));
   });
 
+  it('a change published while the publisher is down rejects, and once it is back the other instances are told to forget everything', async () => {
+    proxy.refuseNew();
+    proxy.connection(PUBLISHER).reset();
+    expect(await eventually(async () => !bus.connected, 3000)).toBe(true);
+    await expect(bus.publish({ origins: ['https://c.example'] })).rejects.toThrow();
+    expect(origins(changes)).toContain('https://c.example'); // here it took effect at once
+    expect(heardByOther).toEqual([]);
+    proxy.restore();
+    expect(await eventually(async () => heardByOther.some((change) => 'all' in change), 5000)).toBe(true);
+    await expectRecovered(false, /down \(publisher: .*\)/);
+  });
+
   it('a reconnection whose handshake is never answered is dropped after heartbeatTimeout and tried again', async () => {
     proxy.blackholeNew();
     proxy.connection(PUBLISHER).reset();

@@ -55,7 +55,8 @@ interface Link {
  * once subscribed again, everything is invalidated here before `connected` turns true. A socket that stays
  * open but carries nothing (a network partition) is invisible to ioredis, so each connection is sent a PING
  * every `heartbeatInterval`; one that does not answer within `heartbeatTimeout` is destroyed, which ioredis
- * treats as a drop and reconnects.
+ * treats as a drop and reconnects. A publish that fails rejects (its caller learns other instances were not
+ * told), and once the publisher works again `{ all: true }` is published, so those instances catch up.
  *
  * Logging follows `connected`, not ioredis's events: one error line on the first drop since the bus was last
  * up (or since it was created: Redis unreachable at startup), naming the connection and the last error it
@@ -74,6 +75,8 @@ export class RedisCorsInvalidationBus implements ICorsInvalidationBus, OnApplica
   private readonly heartbeat: NodeJS.Timeout;
   /** Messages may have been missed since the last flush: true until the first subscription, and after each subscriber drop. */
   private subscriptionInterrupted = true;
+  /** A publish failed, so other instances missed a change: they are told to forget everything once the publisher works. */
+  private owesOthersAll = false;
   private closing = false;
   private downLogged = false;
   private clearedSinceDown = false;
@@ -137,7 +140,12 @@ export class RedisCorsInvalidationBus implements ICorsInvalidationBus, OnApplica
   async publish(change: CorsInvalidation): Promise<void> {
     this.local.deliver(change);
     const message: WireMessage = 'all' in change ? { from: this.id, all: true } : { from: this.id, origins: [...change.origins] };
-    await this.publisher.client.publish(this.channel, JSON.stringify(message));
+    try {
+      await this.publisher.client.publish(this.channel, JSON.stringify(message));
+    } catch (error) {
+      this.owesOthersAll = true;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -169,6 +177,7 @@ export class RedisCorsInvalidationBus implements ICorsInvalidationBus, OnApplica
     if (link === this.publisher) {
       this.unwatch(link);
       link.usable = true;
+      this.makeUpForFailedPublishes();
       return this.cameUp();
     }
     // A fresh connection is not subscribed to anything (autoResubscribe is off): subscribe, and wait for it.
@@ -216,8 +225,20 @@ export class RedisCorsInvalidationBus implements ICorsInvalidationBus, OnApplica
     this.log.log(`Redis invalidation bus reconnected to channel '${this.channel}'; ${caches}`);
   }
 
+  /**
+   * The caller of a failed publish was told (it rejected), but other instances were not: publish `{ all: true }`
+   * for them once the publisher works again, so their caches do not keep what changed until their TTL.
+   */
+  private makeUpForFailedPublishes(): void {
+    if (!this.owesOthersAll) return;
+    this.owesOthersAll = false;
+    const message: WireMessage = { from: this.id, all: true };
+    this.publisher.client.publish(this.channel, JSON.stringify(message)).catch(() => (this.owesOthersAll = true));
+  }
+
   /** Sends a usable connection a PING, unless it already owes an answer. */
   private beat(link: Link): void {
+    if (link === this.publisher && link.usable) this.makeUpForFailedPublishes(); // a publish may fail while the publisher looks usable
     if (!link.usable || link.watchdog) return;
     this.watch(link, 'no reply to PING');
     const epoch = link.epoch;
