@@ -123,7 +123,10 @@ export class RedisCorsInvalidationBus implements ICorsInvalidationBus, OnApplica
     }, heartbeatInterval).unref();
   }
 
-  /** True while the publisher is ready and the subscriber subscribed: no invalidation can be missed. */
+  /**
+   * True while the publisher is ready and the subscriber subscribed. A socket that went silent still counts
+   * until the heartbeat finds it out (within heartbeatInterval + heartbeatTimeout); caches are cleared after.
+   */
   get connected(): boolean {
     return !this.closing && this.publisher.usable && this.subscriber.usable;
   }
