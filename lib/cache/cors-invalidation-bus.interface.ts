@@ -7,8 +7,9 @@ export type CorsInvalidation = { readonly origins: readonly string[] } | { reado
  */
 export interface ICorsInvalidationBus {
   /**
-   * False while invalidations from other instances may be missed (e.g. Redis disconnected); caches then
-   * refuse to answer (fail closed) and, once it is true again, drop everything they hold.
+   * False while this instance cannot both hear other instances and tell them (e.g. a Redis connection is
+   * down); caches then refuse to answer (fail closed). Whenever invalidations may have been missed meanwhile,
+   * the bus delivers `{ all: true }` before it turns true again, so caches drop everything they hold.
    */
   readonly connected: boolean;
   /** Delivers the change to this process's listeners at once, then to other instances; rejects if they could not be told. */

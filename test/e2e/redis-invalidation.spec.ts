@@ -11,6 +11,17 @@ describe('RedisCorsInvalidationBus options', () => {
       new RegExp(`channel must be a non-empty string \\(got ${JSON.stringify(channel)}\\)`),
     );
   });
+
+  it.each([
+    ['heartbeatInterval', 0, 2000],
+    ['heartbeatInterval', 1.5, 2000],
+    ['heartbeatTimeout', -1, 3000],
+    ['heartbeatTimeout', '3000', 3000],
+  ])('refuses %s %p with a message naming it and a value it accepts', (name, value, fix) => {
+    const make = (ms: unknown) => new RedisCorsInvalidationBus({ lazyConnect: true }, { [name]: ms });
+    expect(() => make(value)).toThrow(`RedisCorsInvalidationBus: ${name} must be a whole number of milliseconds ≥ 1 (got ${JSON.stringify(value)}): use e.g. ${fix}`);
+    return make(fix).close();
+  });
 });
 
 // Registered only when REDIS_URL is set (as in CI); then an unreachable Redis fails the suite.
