@@ -1,3 +1,5 @@
+// First: stops the process if the package's other build is already loaded (see single-build.ts).
+import './single-build.js';
 // Framework-free core
 export { ANY, CorsPolicy, CorsPolicyError, type CorsPolicyInit, type IsOriginAllowed } from './core/cors-policy.js';
 export { CorsPolicyBuilder, buildPolicy, type CorsPolicyDefinition } from './core/cors-policy.builder.js';
