@@ -3,7 +3,7 @@
 // installs the tarball with plain `npm install` (no lockfile: what a new user gets today), then builds, starts and
 // tests as its README would. `node .ci/compat.mjs [fixture ...]` (all by default). Needs the npm registry.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -15,6 +15,26 @@ const packDir = join(root, '.tmp', 'compat');
 const fixtures = {
   // Nest 11, CommonJS, TypeScript 5, Jest + ts-jest in CommonJS mode: `nest new` of @nestjs/cli 11.
   'nest11-cjs': [npm('run', 'build'), startAndAskCors('start'), npm('test'), npm('run', 'test:e2e')],
+  // Nest 12 (ES modules only) in a CommonJS app, through require(esm) (Node ≥ 20.19): `nest new --type cjs` of
+  // @nestjs/cli 12. Its Jest config is the template's plus ts-jest's ESM settings: Jest's require() cannot load
+  // Nest 12 before Node 24.9, so the tests run as ES modules (the template's scripts pass --experimental-vm-modules).
+  'nest12-cjs': [npm('run', 'build'), startAndAskCors('start'), npm('test'), npm('run', 'test:e2e')],
+  // Nest 12, an ES module app: `nest new` of @nestjs/cli 12 (TypeScript 6), with Jest in ESM mode (ts-jest, useESM)
+  // instead of the template's Vitest.
+  'nest12-esm': [npm('run', 'build'), startAndAskCors('start'), npm('test'), npm('run', 'test:e2e')],
+  // Both builds in one process (ESM import and require, either first): the second stops with what to do.
+  'dual-load': [run('esm-then-require.mjs'), run('require-then-import.cjs')],
+  // The library's own suite against Nest 11 (compat/nest11-suite/jest.config.js maps @nestjs/* to this install).
+  'nest11-suite': [(dir) => npm('run', 'test:nest11')(root)],
+  // The type declarations in consumers, one tsc --noEmit per TypeScript version: ESM and CommonJS consumers
+  // (nodenext), and node10 resolution on 5.4.
+  types: [
+    copy('consumer.ts', 'consumer.mts', 'consumer.cts', 'consumer-node10.ts'),
+    run('node_modules/typescript-5.4/bin/tsc', '-p', 'tsconfig.json'),
+    run('node_modules/typescript-5.4/bin/tsc', '-p', 'tsconfig.node10.json'),
+    run('node_modules/typescript-6/bin/tsc', '-p', 'tsconfig.json'),
+    run('node_modules/typescript-7/bin/tsc', '-p', 'tsconfig.json'),
+  ],
 };
 
 const only = process.argv.slice(2);
@@ -51,6 +71,19 @@ function npm(...args) {
   };
   step.label = `npm ${args.join(' ')}`;
   return step;
+}
+
+function run(command, ...args) {
+  return async (dir) => {
+    const done = spawnSync(process.execPath, [command, ...args], { cwd: dir, encoding: 'utf8', timeout: 5 * 60_000 });
+    if (done.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${done.status ?? done.signal}:\n${done.stdout}${done.stderr}`);
+  };
+}
+
+function copy(from, ...to) {
+  return async (dir) => {
+    for (const name of to) copyFileSync(join(dir, from), join(dir, name));
+  };
 }
 
 // `npm <script>` with PORT set to a free port (never the fixed ports other tools use), then an allowed origin asks
