@@ -19,9 +19,16 @@ const fixtures = {
   // @nestjs/cli 12. Its Jest config is the template's plus ts-jest's ESM settings: Jest's require() cannot load
   // Nest 12 before Node 24.9, so the tests run as ES modules (the template's scripts pass --experimental-vm-modules).
   'nest12-cjs': [npm('run', 'build'), startAndAskCors('start'), npm('test'), npm('run', 'test:e2e')],
-  // Nest 12, an ES module app: `nest new` of @nestjs/cli 12 (TypeScript 6), with Jest in ESM mode (ts-jest, useESM)
-  // instead of the template's Vitest.
-  'nest12-esm': [npm('run', 'build'), startAndAskCors('start'), npm('test'), npm('run', 'test:e2e')],
+  // Nest 12, an ES module app: `nest new` of @nestjs/cli 12 (TypeScript 6), its tests on the template's Vitest and,
+  // beside them, on Jest in ESM mode (ts-jest, useESM: test:jest, test:jest:e2e).
+  'nest12-esm': [
+    npm('run', 'build'),
+    startAndAskCors('start'),
+    npm('test'),
+    npm('run', 'test:e2e'),
+    npm('run', 'test:jest'),
+    npm('run', 'test:jest:e2e'),
+  ],
   // Both builds in one process (ESM import and require, either first): the second stops with what to do.
   'dual-load': [run('esm-then-require.mjs'), run('require-then-import.cjs')],
   // The library's own suite against Nest 11 (compat/nest11-suite/jest.config.js maps @nestjs/* to this install).

@@ -4,6 +4,8 @@
 // the second build to load stops the process here, at startup, with what to do instead.
 // Every entry point imports this module first.
 
+import { fileURLToPath } from 'node:url';
+
 const LOADED = Symbol.for('nest-identity-cors:loaded-build');
 
 interface LoadedBuild {
@@ -11,9 +13,15 @@ interface LoadedBuild {
   where: string;
 }
 
-// __filename exists only in CommonJS; the ES module build (and the sources under Jest) has no such binding.
+// __filename exists only in CommonJS; the ES module build (and the sources under Jest) has no such binding, and
+// cannot name import.meta either (the same source compiles to CommonJS), so it reads its file from a stack frame.
 const thisBuild: LoadedBuild =
-  typeof __filename === 'string' ? { format: 'CommonJS', where: __filename } : { format: 'ES module', where: 'the ES module build (dist/)' };
+  typeof __filename === 'string' ? { format: 'CommonJS', where: __filename } : { format: 'ES module', where: moduleFile(new Error().stack) };
+
+export function moduleFile(stack: string | undefined): string {
+  const url = stack?.match(/file:\/\/[^\s)]*?single-build\.(?:js|ts)/)?.[0];
+  return url === undefined ? 'its dist/ folder' : fileURLToPath(url);
+}
 
 export function checkSingleBuild(registry: Record<symbol, unknown>, build: LoadedBuild): void {
   const first = registry[LOADED] as LoadedBuild | undefined;
