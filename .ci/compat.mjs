@@ -31,6 +31,12 @@ const fixtures = {
   ],
   // Both builds in one process (ESM import and require, either first): the second stops with what to do.
   'dual-load': [run('esm-then-require.mjs'), run('require-then-import.cjs')],
+  // `npm install <git URL>`: npm builds a git dependency by its prepare script (prepack alone would install no dist/).
+  // The repository's committed HEAD, as a user installing from GitHub gets a commit.
+  'git-install': [
+    (dir) => npm('install', '--no-save', '--no-audit', '--no-fund', `git+file://${root}#${execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()}`)(dir),
+    run('check.cjs'),
+  ],
   // The library's own suite against Nest 11 (compat/nest11-suite/jest.config.js maps @nestjs/* to this install).
   'nest11-suite': [(dir) => npm('run', 'test:nest11')(root)],
   // The type declarations in consumers, one tsc --noEmit per TypeScript version: ESM and CommonJS consumers
