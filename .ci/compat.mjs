@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 const root = resolve(import.meta.dirname, '..');
 const packDir = join(root, '.tmp', 'compat');
 
-// Each fixture's steps, in order: an npm script, or a function for what no script does.
+// Each fixture's steps, in order, after `npm install` in its folder: npm scripts, node scripts, or functions.
 const fixtures = {
   // Nest 11, CommonJS, TypeScript 5, Jest + ts-jest in CommonJS mode: `nest new` of @nestjs/cli 11.
   'nest11-cjs': [npm('run', 'build'), startAndAskCors('start'), npm('test'), npm('run', 'test:e2e')],
@@ -78,12 +78,10 @@ for (const [name, steps] of Object.entries(fixtures)) {
 if (failed > 0) process.exit(1);
 
 function npm(...args) {
-  const step = async (dir) => {
-    const run = spawnSync('npm', args, { cwd: dir, encoding: 'utf8', timeout: 10 * 60_000, env: { ...process.env, CI: 'true' } });
-    if (run.status !== 0) throw new Error(`npm ${args.join(' ')} exited with ${run.status ?? run.signal}:\n${run.stdout}${run.stderr}`);
+  return async (dir) => {
+    const done = spawnSync('npm', args, { cwd: dir, encoding: 'utf8', timeout: 10 * 60_000, env: { ...process.env, CI: 'true' } });
+    if (done.status !== 0) throw new Error(`npm ${args.join(' ')} exited with ${done.status ?? done.signal}:\n${done.stdout}${done.stderr}`);
   };
-  step.label = `npm ${args.join(' ')}`;
-  return step;
 }
 
 function run(command, ...args) {
