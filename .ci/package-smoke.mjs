@@ -1,9 +1,10 @@
 // The package as npm installs it: `npm pack` (prepack builds a clean dist/), the tarball unpacked into a throwaway
 // node_modules, and a tiny Nest app that imports it by name, answers an identity path's CORS over HTTP, and loads
-// the /typeorm and /redis entry points, from ESM and from CommonJS (require of an ES module, Node ≥ 20.19). The
-// peer dependencies come from the project's own node_modules, found by walking up from .tmp/. `node .ci/package-smoke.mjs`.
+// the /typeorm and /redis entry points, from ESM (the ES module build) and from CommonJS (the CommonJS build, dist/cjs/),
+// each in its own process (both in one process is compat/dual-load's case). The peer dependencies come from the
+// project's own node_modules, found by walking up from .tmp/. `node .ci/package-smoke.mjs`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -16,11 +17,24 @@ const tarball = execFileSync('npm', ['pack', '--silent', '--pack-destination', d
 const listing = execFileSync('tar', ['tzf', join(dir, tarball)], { encoding: 'utf8' }).split('\n').filter(Boolean);
 const stray = listing.filter((path) => !/^package\/(dist\/.+|package\.json|README\.md|LICENSE)$/.test(path));
 if (stray.length > 0) fail(`the tarball holds files a user does not need: ${stray.join(', ')}`);
-for (const needed of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/store/typeorm/index.js', 'package/dist/cache/redis/index.js'])
-  if (!listing.includes(needed)) fail(`the tarball lacks ${needed}`);
+for (const entry of ['index', 'store/typeorm/index', 'cache/redis/index'])
+  for (const build of ['dist', 'dist/cjs'])
+    for (const extension of ['js', 'd.ts'])
+      if (!listing.includes(`package/${build}/${entry}.${extension}`)) fail(`the tarball lacks ${build}/${entry}.${extension}`);
+if (!listing.includes('package/dist/cjs/package.json')) fail('the tarball lacks dist/cjs/package.json, which makes dist/cjs/ CommonJS');
 execFileSync('tar', ['xzf', join(dir, tarball), '-C', target, '--strip-components=1']);
 
-const app = `
+// The registry's page resolves README's relative links and images through these; a source map that names a file
+// the package does not ship (lib/) must carry it.
+const manifest = JSON.parse(readFileSync(join(target, 'package.json'), 'utf8'));
+for (const field of ['repository', 'bugs', 'homepage']) if (!manifest[field]) fail(`package.json has no ${field}`);
+for (const map of listing.filter((path) => path.endsWith('.map'))) {
+  const { sources, sourcesContent } = JSON.parse(readFileSync(join(target, map.slice('package/'.length)), 'utf8'));
+  if (sourcesContent?.length !== sources.length || sourcesContent.some((text) => typeof text !== 'string')) fail(`${map} names sources it does not carry`);
+}
+
+const imports = {
+  mjs: `
 import 'reflect-metadata';
 import { request } from 'node:http';
 import { Controller, Get, Module } from '@nestjs/common';
@@ -28,11 +42,23 @@ import { NestFactory } from '@nestjs/core';
 import { IdentityCorsModule, useIdentityCors } from 'nest-identity-cors';
 import { TypeOrmCorsPolicyService } from 'nest-identity-cors/typeorm';
 import { RedisCorsInvalidationBus } from 'nest-identity-cors/redis';
-import { createRequire } from 'node:module';
-
+const build = import.meta.resolve('nest-identity-cors');
+`,
+  cjs: `
+require('reflect-metadata');
+const { request } = require('node:http');
+const { Controller, Get, Module } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { IdentityCorsModule, useIdentityCors } = require('nest-identity-cors');
+const { TypeOrmCorsPolicyService } = require('nest-identity-cors/typeorm');
+const { RedisCorsInvalidationBus } = require('nest-identity-cors/redis');
+const build = require.resolve('nest-identity-cors');
+`,
+};
+const expectedBuild = { mjs: /\/dist\/index\.js$/, cjs: /\/dist\/cjs\/index\.js$/ };
+const app = (kind) => `${imports[kind]}
+if (!${expectedBuild[kind]}.test(build)) throw new Error('nest-identity-cors resolved to ' + build);
 if (typeof TypeOrmCorsPolicyService !== 'function' || typeof RedisCorsInvalidationBus !== 'function') throw new Error('an entry point exports nothing');
-const required = createRequire(import.meta.url)('nest-identity-cors');
-if (required.IdentityCorsModule !== IdentityCorsModule) throw new Error('require() gave another IdentityCorsModule than import');
 
 class UserInfo { get() { return { sub: 'alice' }; } }
 Controller('connect/userinfo')(UserInfo);
@@ -40,6 +66,7 @@ Get()(UserInfo.prototype, 'get', Object.getOwnPropertyDescriptor(UserInfo.protot
 class AppModule {}
 Module({ imports: [IdentityCorsModule.forRoot({ identity: { clients: [{ clientId: 'spa', allowedCorsOrigins: ['https://app.example'] }] } })], controllers: [UserInfo] })(AppModule);
 
+(async () => {
 const nest = await NestFactory.create(AppModule, { logger: false });
 useIdentityCors(nest);
 await nest.listen(0, '127.0.0.1');
@@ -53,12 +80,15 @@ const denied = await ask('https://evil.example');
 await nest.close();
 if (allowed.statusCode !== 200 || allowed.headers['access-control-allow-origin'] !== 'https://app.example') throw new Error('the allowed origin got ' + JSON.stringify(allowed.headers));
 if (denied.headers['access-control-allow-origin'] !== undefined) throw new Error('the denied origin got ' + JSON.stringify(denied.headers));
+})().catch((error) => { console.error(error); process.exit(1); });
 `;
-writeFileSync(join(dir, 'app.mjs'), app);
-const run = spawnSync(process.execPath, [join(dir, 'app.mjs')], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
-if (run.status !== 0) fail(`the packed package did not serve CORS:\n${run.stdout}${run.stderr}`);
+for (const kind of ['mjs', 'cjs']) {
+  writeFileSync(join(dir, `app.${kind}`), app(kind));
+  const run = spawnSync(process.execPath, [join(dir, `app.${kind}`)], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+  if (run.status !== 0) fail(`the packed package did not serve CORS from app.${kind}:\n${run.stdout}${run.stderr}`);
+}
 rmSync(dir, { recursive: true, force: true });
-console.log(`package smoke: ${tarball} (${listing.length} files) installs, imports by name from ESM and CommonJS, and answers CORS`);
+console.log(`package smoke: ${tarball} (${listing.length} files) installs, imports by name from ESM and CommonJS (each its own build), and answers CORS`);
 
 function fail(message) {
   console.error(`package smoke failed: ${message}`);

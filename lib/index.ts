@@ -1,5 +1,7 @@
 // The public API: what an app calls. Internals (the middleware, helpers of the core) are not exported;
 // tests reach them by path.
+// First: stops the process if the package's other build is already loaded (see single-build.ts).
+import './single-build.js';
 
 // Policies: data, built with the builder, evaluated by CorsService
 export { CorsPolicy, CorsPolicyError, type CorsPolicyInit, type IsOriginAllowed } from './core/cors-policy.js';
