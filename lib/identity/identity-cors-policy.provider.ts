@@ -53,7 +53,8 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
   }
 
   isCorsPath(request: IncomingMessage): boolean {
-    return this.options.corsPaths.has(requestPath(request));
+    const path = requestPath(request);
+    return path !== undefined && this.options.corsPaths.has(path);
   }
 
   async getPolicy(request: IncomingMessage, policyName?: string): Promise<CorsPolicy | undefined> {
@@ -65,7 +66,7 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
     if (policyName !== this.options.corsPolicyName) return resolvePolicy(this.inner, request, policyName);
 
     const path = requestPath(request);
-    if (!this.options.corsPaths.has(path)) {
+    if (path === undefined || !this.options.corsPaths.has(path)) {
       this.logger.debug(`${path} is not one of the identity CORS paths; no identity CORS policy`);
       return undefined;
     }

@@ -25,11 +25,14 @@ interface RouterLayer {
   matchers?: Array<(path: string) => unknown>;
   route?: { _handlesMethod(method: string): boolean; stack: Array<{ handle: Function }> };
   name?: string;
+  /** A `use('/')` layer: matches every path without its matchers (so never fails to decode). */
+  slash?: boolean;
 }
 
 interface RouteEntry {
   matchers: Array<(path: string) => unknown>;
-  route: NonNullable<RouterLayer['route']>;
+  /** Undefined for a middleware layer (app.use with a path): it serves no request, but a path it cannot decode ends routing with 400. */
+  route?: NonNullable<RouterLayer['route']>;
   handlerName: string;
   cors?: CorsMetadata;
   /** What the metadata asks for, built once: undefined when the route has no CORS metadata. */
@@ -86,9 +89,10 @@ export class CorsRouteTable {
     this.globalTarget = globalTarget;
     this.unroutedTarget = globalTarget === null ? null : { ...globalTarget };
     this.cache.clear();
-    this.entries = layers.flatMap((layer) => {
+    this.entries = layers.flatMap((layer): RouteEntry[] => {
       const route = layer.route;
-      if (!route || !layer.matchers) return [];
+      if (!layer.matchers || layer.slash === true) return [];
+      if (!route) return [{ matchers: layer.matchers, handlerName: layer.name ?? '<anonymous>' }];
       const handle = route.stack[0]?.handle;
       const stamps: RouteStamp[] | undefined = handle && Reflect.getMetadata(ROUTE_STAMP, handle);
       const stamp = stamps?.find((s) => s.handlerName === handle?.name) ?? stamps?.[0];
@@ -103,8 +107,12 @@ export class CorsRouteTable {
     return this.entries.flatMap((entry) => (entry.cors?.enabled ? [{ handlerName: entry.handlerName, policyName: entry.cors.policyName }] : []));
   }
 
-  /** The policy for a request with this method and (undecoded) path; `null`: no CORS. */
-  resolve(method: string, path: string): PolicyTarget {
+  /**
+   * The policy for a request with this method and (undecoded) path, as requestPath gives it; `null`: no
+   * CORS. No path (a target the router cannot parse): the router runs no layer, this library's neither.
+   */
+  resolve(method: string, path: string | undefined): PolicyTarget {
+    if (path === undefined) return null;
     let byMethod = this.cache.get(path);
     if (byMethod === undefined) {
       byMethod = new Map();
@@ -125,17 +133,25 @@ export class CorsRouteTable {
     return entry.target === undefined ? this.globalTarget : entry.target;
   }
 
+  /**
+   * The route that serves `method path`, as router@2 walks its stack: every layer's pattern is tried in
+   * order, whatever its method, and the first that cannot decode the path's params (a malformed %-escape)
+   * ends routing with a 400. That answer gets the policy of the route whose pattern matched (never more
+   * permissive than the route the request was addressed to), or the unrouted policy when a middleware
+   * layer's pattern failed.
+   */
   private match(method: string, path: string): RouteEntry | undefined {
     for (const entry of this.entries) {
-      if (!entry.route._handlesMethod(method)) continue;
-      for (const matcher of entry.matchers) {
-        try {
-          if (matcher(path)) return entry;
-        } catch {
-          // Express answers a malformed %-escape in a param with 400 from this layer; no handler runs.
-          return undefined;
+      let matched: unknown = false;
+      try {
+        for (const matcher of entry.matchers) {
+          matched = matcher(path);
+          if (matched) break;
         }
+      } catch {
+        return entry.route === undefined ? undefined : entry;
       }
+      if (matched && entry.route !== undefined && entry.route._handlesMethod(method)) return entry;
     }
     return undefined;
   }

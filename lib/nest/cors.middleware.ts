@@ -201,7 +201,7 @@ export class CorsMiddleware implements NestMiddleware {
       this.varyOnOrigin(res);
       return false;
     }
-    const path = requestPath(req);
+    const path = requestPath(req) ?? String(req.url);
     const result = this.decide(req, requestOrigin, path, target, preflight);
     if (isPromiseLike(result)) return result.then((decided) => this.respond(decided, res, preflight));
     return this.respond(result, res, preflight);
