@@ -37,6 +37,8 @@ export interface CorsResult {
   allowedMethods: string[];
   allowedHeaders: string[];
   allowedExposedHeaders: string[];
+  /** `Access-Control-Expose-Headers` as written on an allowed actual response (joined once), else undefined. */
+  exposedHeadersValue?: string;
   preflightMaxAge?: number;
   varyByOrigin: boolean;
   varyByRequestMethod: boolean;
@@ -81,6 +83,7 @@ export function deniedResult(isPreflight: boolean): CorsResult {
     allowedMethods: [],
     allowedHeaders: [],
     allowedExposedHeaders: [],
+    exposedHeadersValue: undefined,
     varyByOrigin: true,
     varyByRequestMethod: false,
     varyByRequestHeaders: false,
@@ -142,10 +145,31 @@ export class CorsService {
       if (result.allowedMethods.length > 0) response.setHeader(CorsHeaders.allowMethods, result.allowedMethods.join(','));
       if (result.allowedHeaders.length > 0) response.setHeader(CorsHeaders.allowHeaders, result.allowedHeaders.join(','));
       if (result.preflightMaxAge !== undefined) response.setHeader(CorsHeaders.maxAge, String(result.preflightMaxAge));
-    } else if (result.allowedExposedHeaders.length > 0) {
-      response.setHeader(CorsHeaders.exposeHeaders, result.allowedExposedHeaders.join(','));
+    } else if (result.exposedHeadersValue !== undefined) {
+      response.setHeader(CorsHeaders.exposeHeaders, result.exposedHeadersValue);
     }
   }
+}
+
+/**
+ * Puts back the access-control headers of an allowed actual response that the app removed or replaced
+ * since applyAccessControl (an exception filter that clears every header, `res.set` over them), as
+ * ASP.NET Core writes CORS headers as the response starts. The app may add exposed headers: its list is
+ * kept, with the policy's added. Called as the headers are written; the usual case (headers untouched)
+ * compares the values set earlier by reference and writes nothing.
+ */
+export function reapplyAccessControl(result: CorsResult, response: CorsResponse): void {
+  const origin = result.allowedOrigin;
+  if (!result.isOriginAllowed || origin === undefined) return;
+  // Read by lower-case name: Node lower-cases the name it is given, which then costs no copy.
+  if (response.getHeader('access-control-allow-origin') !== origin) response.setHeader(CorsHeaders.allowOrigin, origin);
+  if (result.supportsCredentials && response.getHeader('access-control-allow-credentials') !== 'true') response.setHeader(CorsHeaders.allowCredentials, 'true');
+  const exposed = result.exposedHeadersValue;
+  if (exposed === undefined) return;
+  const current = response.getHeader('access-control-expose-headers');
+  if (current === exposed) return;
+  const merged = current === undefined ? exposed : varyWith(current, result.allowedExposedHeaders);
+  if (merged !== undefined) response.setHeader(CorsHeaders.exposeHeaders, merged);
 }
 
 function allowedResult(
@@ -166,6 +190,7 @@ function allowedResult(
     allowedMethods: [],
     allowedHeaders: [],
     allowedExposedHeaders: [...policy.exposedHeaders],
+    exposedHeadersValue: preflight || policy.exposedHeaders.length === 0 ? undefined : policy.exposedHeaders.join(','),
     preflightMaxAge: policy.preflightMaxAge,
     varyByOrigin: policyVariesByOrigin(policy),
     varyByRequestMethod: false,
