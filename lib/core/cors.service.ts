@@ -69,9 +69,29 @@ export function parseRequestHeaders(value: string | undefined): string[] | undef
   return names.every((name) => TOKEN.test(name)) ? names : undefined;
 }
 
+/**
+ * An any-origin policy without credentials answers `*` to every Origin value (a serialized origin,
+ * `null`, or one that does not parse): browsers accept `*` from any origin without credentials, and an
+ * answer that does not depend on the origin needs no `Vary: Origin` (RULES 16).
+ */
+export function answersAnyOrigin(policy: CorsPolicy): boolean {
+  return policy.allowAnyOrigin && !policy.supportsCredentials;
+}
+
 /** An any-origin policy without credentials answers `*` whatever the origin, so it need not vary. */
 export function policyVariesByOrigin(policy: CorsPolicy): boolean {
-  return !policy.allowAnyOrigin || policy.supportsCredentials;
+  return !answersAnyOrigin(policy);
+}
+
+/**
+ * A preflight denied for a malformed Access-Control-Request-Method or -Headers: the denial depends on
+ * those headers, even where the allowed answer would not, so it varies on them as on Origin (RULES 8).
+ */
+function malformedPreflightResult(): CorsResult {
+  const result = deniedResult(true);
+  result.varyByRequestMethod = true;
+  result.varyByRequestHeaders = true;
+  return result;
 }
 
 /** The result for a request that gets no CORS headers: only `Vary: Origin`. */
@@ -106,12 +126,18 @@ export class CorsService {
    */
   evaluate(request: CorsRequest, policy: CorsPolicy): CorsResult | Promise<CorsResult> {
     const preflight = isPreflightRequest(request);
-    const origin = parseRequestOrigin(request.headers[CorsHeaders.origin]);
-    if (origin === undefined) return deniedResult(preflight);
-    return this.evaluateOrigin(request, policy, origin, preflight);
+    const value = request.headers[CorsHeaders.origin];
+    const origin = parseRequestOrigin(value);
+    if (origin !== undefined) return this.evaluateOrigin(request, policy, origin, preflight);
+    // `*` for any Origin header the any-origin policy is asked about; no header: not a CORS request (RULES 4).
+    if (typeof value === 'string' && answersAnyOrigin(policy)) return this.evaluateOrigin(request, policy, value, preflight);
+    return deniedResult(preflight);
   }
 
-  /** evaluate, for a caller that has already parsed the request's origin and knows whether it is a preflight. */
+  /**
+   * evaluate, for a caller that has already parsed the request's origin and knows whether it is a
+   * preflight. An any-origin policy without credentials allows whatever `origin` is (it answers `*`).
+   */
   evaluateOrigin(request: CorsRequest, policy: CorsPolicy, origin: string, preflight: boolean): CorsResult | Promise<CorsResult> {
     let requestMethod: string | undefined;
     let requestHeaders: string[] = [];
@@ -119,11 +145,11 @@ export class CorsService {
       requestMethod = header(request.headers, CorsHeaders.requestMethod);
       const parsedHeaders = parseRequestHeaders(header(request.headers, CorsHeaders.requestHeaders));
       // Malformed preflight input is never reflected into a response header.
-      if (requestMethod === undefined || !TOKEN.test(requestMethod) || parsedHeaders === undefined) return deniedResult(true);
+      if (requestMethod === undefined || !TOKEN.test(requestMethod) || parsedHeaders === undefined) return malformedPreflightResult();
       requestHeaders = parsedHeaders;
     }
 
-    const allowed = policy.isOriginAllowed(origin);
+    const allowed = answersAnyOrigin(policy) || policy.isOriginAllowed(origin);
     if (typeof allowed === 'boolean') return allowedResult(policy, origin, allowed, preflight, requestMethod, requestHeaders);
     return Promise.resolve(allowed).then((isAllowed) => allowedResult(policy, origin, isAllowed, preflight, requestMethod, requestHeaders));
   }

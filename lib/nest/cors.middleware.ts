@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Inject, Injectable, Logger, type NestMiddleware } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';
 import type { CorsPolicy } from '../core/cors-policy.js';
-import { type CorsResult, CorsService, deniedResult, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
+import { answersAnyOrigin, type CorsResult, CorsService, deniedResult, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { mayBeSameOrigin, parseRequestOrigin } from '../core/origin.js';
 import { requestPath } from '../core/request-path.js';
@@ -249,27 +249,46 @@ export class CorsMiddleware implements NestMiddleware {
 
   private decide(req: Request, requestOrigin: string, path: string, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<CorsResult> {
     const origin = parseRequestOrigin(requestOrigin);
-    if (origin === undefined) {
-      this.logger.debug(`CORS request to ${path} denied: Origin ${JSON.stringify(String(requestOrigin).slice(0, 100))} is not a serialized origin`);
-      return deniedResult(preflight);
-    }
+    // An identity policy lists exact origins: what is not one is denied without asking ICorsPolicyService (RULES 3).
+    // Other policies are looked up: an any-origin one answers `*` whatever the Origin says (RULES 16).
+    if (origin === undefined && target === this.routes.identityTarget) return this.invalidOrigin(requestOrigin, path, preflight);
     try {
       const policy = resolvePolicy(this.provider, req, target.policyName);
-      const result = isPromiseLike(policy) ? policy.then((resolved) => this.evaluate(req, resolved, origin, path, target, preflight)) : this.evaluate(req, policy, origin, path, target, preflight);
+      const result = isPromiseLike(policy)
+        ? policy.then((resolved) => this.evaluate(req, resolved, origin, requestOrigin, path, target, preflight))
+        : this.evaluate(req, policy, origin, requestOrigin, path, target, preflight);
       if (!isPromiseLike(result)) return result;
-      return withTimeout(result, this.options.policyTimeout, `The CORS decision for ${origin} (${policyLabel(target)})`).then(undefined, (error: unknown) =>
-        this.policyFailed(origin, path, target, preflight, error),
+      return withTimeout(result, this.options.policyTimeout, `The CORS decision for ${origin ?? 'an invalid Origin'} (${policyLabel(target)})`).then(undefined, (error: unknown) =>
+        this.policyFailed(requestOrigin, path, target, preflight, error),
       );
     } catch (error) {
-      return this.policyFailed(origin, path, target, preflight, error);
+      return this.policyFailed(requestOrigin, path, target, preflight, error);
     }
   }
 
-  private evaluate(req: Request, policy: CorsPolicy | undefined, origin: string, path: string, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<CorsResult> {
+  private evaluate(
+    req: Request,
+    policy: CorsPolicy | undefined,
+    origin: string | undefined,
+    requestOrigin: string,
+    path: string,
+    target: NonNullable<PolicyTarget>,
+    preflight: boolean,
+  ): MaybePromise<CorsResult> {
     if (!policy) return deniedResult(preflight);
+    if (origin === undefined) {
+      if (!answersAnyOrigin(policy)) return this.invalidOrigin(requestOrigin, path, preflight);
+      // The answer is `*` whatever the origin, so the unparsed value is never reflected.
+      return this.cors.evaluateOrigin(req, policy, requestOrigin, preflight);
+    }
     const result = this.cors.evaluateOrigin(req, policy, origin, preflight);
     if (isPromiseLike(result)) return result.then((decided) => this.logDenial(decided, origin, path, target));
     return this.logDenial(result, origin, path, target);
+  }
+
+  private invalidOrigin(requestOrigin: string, path: string, preflight: boolean): CorsResult {
+    this.logger.debug(`CORS request to ${path} denied: Origin ${JSON.stringify(String(requestOrigin).slice(0, 100))} is not a serialized origin`);
+    return deniedResult(preflight);
   }
 
   private logDenial(result: CorsResult, origin: string, path: string, target: NonNullable<PolicyTarget>): CorsResult {
