@@ -149,7 +149,8 @@ export class CorsService {
       requestHeaders = parsedHeaders;
     }
 
-    const allowed = answersAnyOrigin(policy) || policy.isOriginAllowed(origin);
+    // The policy refuses `null` and invalid values; an any-origin policy still answers them `*` (checked only then).
+    const allowed = policy.isOriginAllowed(origin) || answersAnyOrigin(policy);
     if (typeof allowed === 'boolean') return allowedResult(policy, origin, allowed, preflight, requestMethod, requestHeaders);
     return Promise.resolve(allowed).then((isAllowed) => allowedResult(policy, origin, isAllowed, preflight, requestMethod, requestHeaders));
   }

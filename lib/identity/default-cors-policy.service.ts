@@ -59,23 +59,15 @@ export class DefaultCorsPolicyService implements ICorsPolicyService {
     return Promise.resolve(this.decide(origin));
   }
 
-  /** isOriginAllowed without the Promise: the list is in memory. */
+  /**
+   * isOriginAllowed without the Promise: the list is in memory. Logs nothing per decision: the
+   * middleware logs each denial once, rate-limited, with its reason (RULES 17).
+   */
   decide(origin: string): boolean {
     const serialized = parseRequestOrigin(origin);
-    if (serialized === undefined) {
-      this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not a serialized origin; not allowed`);
-      return false;
-    }
-    if (this.allowAllOrigins && serialized !== 'null') {
-      this.logger.debug?.(`allowAll is true, so origin ${serialized} is allowed`);
-      return true;
-    }
-    if (this.origins.has(serialized)) {
-      this.logger.debug?.(`Origin ${serialized} is in allowedOrigins; allowed`);
-      return true;
-    }
-    this.logger.debug?.(`Origin ${serialized} is not in allowedOrigins; not allowed`);
-    return false;
+    if (serialized === undefined) return false;
+    if (this.allowAllOrigins && serialized !== 'null') return true;
+    return this.origins.has(serialized);
   }
 }
 declareSyncTwin(DefaultCorsPolicyService.prototype.isOriginAllowed, 'decide');

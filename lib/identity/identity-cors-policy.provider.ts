@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { CorsPolicy } from '../core/cors-policy.js';
 import { mayBeSameOrigin, parseRequestOrigin, serverOrigin } from '../core/origin.js';
@@ -8,6 +7,7 @@ import type { ICorsPolicyProvider } from '../providers/cors-policy-provider.inte
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 import type { CorsPathSet } from './cors-paths.js';
 import { requestPath } from '../core/request-path.js';
+import { noteDenial } from '../core/log-limiter.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { resolvePolicy } from '../providers/resolve-policy.js';
 import { callPreferringSync, declareSyncTwin } from '../core/sync-twin.js';
@@ -28,7 +28,6 @@ export interface IdentityCorsPolicyOptions {
  * policy name to the host's provider unchanged.
  */
 export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
-  private readonly logger = new Logger('IdentityCors');
   // The identity policy depends on the origin alone; building it once per origin keeps the hot path light.
   private readonly policies = new LRUCache<string, CorsPolicy>({ max: 1024 });
 
@@ -66,25 +65,23 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
     if (policyName !== this.options.corsPolicyName) return resolvePolicy(this.inner, request, policyName);
 
     const path = requestPath(request);
-    if (path === undefined || !this.options.corsPaths.has(path)) {
-      this.logger.debug(`${path} is not one of the identity CORS paths; no identity CORS policy`);
-      return undefined;
-    }
+    // Denials are logged once, by the middleware, with the reason noted here (RULES 17).
+    if (path === undefined || !this.options.corsPaths.has(path)) return undefined;
     const origin = parseRequestOrigin(request.headers.origin);
     if (origin === undefined) return undefined;
     // The host names compare first: reading Express's req.protocol costs more than the rest of this check.
     if (mayBeSameOrigin(origin, request.headers.host) && origin === serverOrigin(protocolOf(request), request.headers.host)) {
-      this.logger.debug(`Origin ${origin} is the server's own origin; no CORS needed for ${path}`);
+      noteDenial(request, 'server-origin');
       return undefined;
     }
     const allowed = callPreferringSync<MaybePromise<boolean>>(this.policyService, 'isOriginAllowed', origin);
-    if (!isPromiseLike(allowed)) return this.policyFor(origin, path, allowed);
-    return allowed.then((isAllowed) => this.policyFor(origin, path, isAllowed));
+    if (!isPromiseLike(allowed)) return this.policyFor(request, origin, allowed);
+    return allowed.then((isAllowed) => this.policyFor(request, origin, isAllowed));
   }
 
-  private policyFor(origin: string, path: string, allowed: boolean): CorsPolicy | undefined {
+  private policyFor(request: IncomingMessage, origin: string, allowed: boolean): CorsPolicy | undefined {
     if (allowed) return this.identityPolicy(origin);
-    this.logger.debug(`CORS request from origin ${origin} to ${path} denied: ICorsPolicyService did not allow it`);
+    noteDenial(request, 'service-denied');
     return undefined;
   }
 

@@ -20,12 +20,13 @@ export class InMemoryCorsPolicyService implements ICorsPolicyService {
     return Promise.resolve(this.decide(origin));
   }
 
-  /** isOriginAllowed without the Promise: the index is in memory. */
+  /**
+   * isOriginAllowed without the Promise: the index is in memory. Logs nothing per decision: the
+   * middleware logs each denial once, rate-limited, with its reason (RULES 17).
+   */
   decide(origin: string): boolean {
     const serialized = parseRequestOrigin(origin);
-    const allowed = serialized !== undefined && this.store.isOriginAllowed(serialized);
-    if (!allowed) this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not listed by any enabled client`);
-    return allowed;
+    return serialized !== undefined && this.store.isOriginAllowed(serialized);
   }
 }
 declareSyncTwin(InMemoryCorsPolicyService.prototype.isOriginAllowed, 'decide');

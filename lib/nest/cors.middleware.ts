@@ -7,6 +7,7 @@ import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { mayBeSameOrigin, parseRequestOrigin } from '../core/origin.js';
 import { requestPath } from '../core/request-path.js';
 import { withTimeout } from '../core/with-timeout.js';
+import { type CorsDenialReason, LogLimiter, takeDenial } from '../core/log-limiter.js';
 import { ICorsPolicyProvider } from '../providers/cors-policy-provider.interface.js';
 import { resolvePolicy } from '../providers/resolve-policy.js';
 import { CorsRouteTable, type PolicyTarget } from './cors-route-table.js';
@@ -63,6 +64,8 @@ function holderOf(res: Response): MarkHolder {
 @Injectable()
 export class CorsMiddleware implements NestMiddleware {
   private readonly logger = new Logger('IdentityCors');
+  /** Denials and failures, bounded under a flood (RULES 17); internal, its clock replaceable by tests. */
+  readonly logs = new LogLimiter(this.logger);
   private mounted = false;
   /** The Express app's response prototype, once its writeHead keeps Vary: its responses need no hook of their own. */
   private hookedPrototype: object | undefined;
@@ -134,7 +137,7 @@ export class CorsMiddleware implements NestMiddleware {
       target = this.takeOn(req);
     } catch (error) {
       // A throw here would reach the server's 'request' event and take the process down: the middleware tries instead.
-      this.handlingFailed(req, error);
+      this.handlingFailed('route lookup', req, error);
       return pass(req, res);
     }
     if (target === undefined) return pass(req, res);
@@ -183,7 +186,7 @@ export class CorsMiddleware implements NestMiddleware {
     try {
       answered = this.handle(req, res, target, preflight);
     } catch (error) {
-      this.handlingFailed(req, error);
+      this.handlingFailed('decision', req, error);
       return next();
     }
     if (!isPromiseLike(answered)) {
@@ -193,7 +196,7 @@ export class CorsMiddleware implements NestMiddleware {
     answered.then(
       (done) => done || next(),
       (error: unknown) => {
-        this.handlingFailed(req, error);
+        this.handlingFailed('decision', req, error);
         next();
       },
     );
@@ -208,8 +211,7 @@ export class CorsMiddleware implements NestMiddleware {
       this.mark(res, VARY_ON_ORIGIN);
       return false;
     }
-    const path = requestPath(req) ?? String(req.url);
-    const result = this.decide(req, requestOrigin, path, target, preflight);
+    const result = this.decide(req, requestOrigin, target, preflight);
     if (isPromiseLike(result)) return result.then((decided) => this.respond(decided, res, preflight));
     return this.respond(result, res, preflight);
   }
@@ -247,22 +249,30 @@ export class CorsMiddleware implements NestMiddleware {
     (res as { [HOOKED]?: true })[HOOKED] = true;
   }
 
-  private decide(req: Request, requestOrigin: string, path: string, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<CorsResult> {
+  private decide(req: Request, requestOrigin: string, target: NonNullable<PolicyTarget>, preflight: boolean): MaybePromise<CorsResult> {
     const origin = parseRequestOrigin(requestOrigin);
     // An identity policy lists exact origins: what is not one is denied without asking ICorsPolicyService (RULES 3).
     // Other policies are looked up: an any-origin one answers `*` whatever the Origin says (RULES 16).
-    if (origin === undefined && target === this.routes.identityTarget) return this.invalidOrigin(requestOrigin, path, preflight);
+    if (origin === undefined && target === this.routes.identityTarget) return this.denied('origin-invalid', req, requestOrigin, target, preflight);
     try {
       const policy = resolvePolicy(this.provider, req, target.policyName);
       const result = isPromiseLike(policy)
-        ? policy.then((resolved) => this.evaluate(req, resolved, origin, requestOrigin, path, target, preflight))
-        : this.evaluate(req, policy, origin, requestOrigin, path, target, preflight);
-      if (!isPromiseLike(result)) return result;
-      return withTimeout(result, this.options.policyTimeout, `The CORS decision for ${origin ?? 'an invalid Origin'} (${policyLabel(target)})`).then(undefined, (error: unknown) =>
-        this.policyFailed(requestOrigin, path, target, preflight, error),
+        ? policy.then((resolved) => this.evaluate(req, resolved, origin, requestOrigin, target, preflight))
+        : this.evaluate(req, policy, origin, requestOrigin, target, preflight);
+      if (!isPromiseLike(result)) {
+        // The success path's only logging work: one field read while no policy is failing.
+        if (this.logs.failing !== 0) this.logs.succeeded(sourceOf(target), policyLabel(target));
+        return result;
+      }
+      return withTimeout(result, this.options.policyTimeout, `The CORS decision for ${origin ?? 'an invalid Origin'} (${policyLabel(target)})`).then(
+        (decided) => {
+          if (this.logs.failing !== 0) this.logs.succeeded(sourceOf(target), policyLabel(target));
+          return decided;
+        },
+        (error: unknown) => this.policyFailed(req, requestOrigin, target, preflight, error),
       );
     } catch (error) {
-      return this.policyFailed(requestOrigin, path, target, preflight, error);
+      return this.policyFailed(req, requestOrigin, target, preflight, error);
     }
   }
 
@@ -271,41 +281,72 @@ export class CorsMiddleware implements NestMiddleware {
     policy: CorsPolicy | undefined,
     origin: string | undefined,
     requestOrigin: string,
-    path: string,
     target: NonNullable<PolicyTarget>,
     preflight: boolean,
   ): MaybePromise<CorsResult> {
-    if (!policy) return deniedResult(preflight);
+    // A provider that declines says why when it knows (identity: server's own origin, ICorsPolicyService's no).
+    if (!policy) return this.denied(takeDenial(req) ?? 'no-policy', req, requestOrigin, target, preflight);
     if (origin === undefined) {
-      if (!answersAnyOrigin(policy)) return this.invalidOrigin(requestOrigin, path, preflight);
+      if (!answersAnyOrigin(policy)) return this.denied('origin-invalid', req, requestOrigin, target, preflight);
       // The answer is `*` whatever the origin, so the unparsed value is never reflected.
       return this.cors.evaluateOrigin(req, policy, requestOrigin, preflight);
     }
     const result = this.cors.evaluateOrigin(req, policy, origin, preflight);
-    if (isPromiseLike(result)) return result.then((decided) => this.logDenial(decided, origin, path, target));
-    return this.logDenial(result, origin, path, target);
+    if (isPromiseLike(result)) return result.then((decided) => this.checkDenied(decided, req, origin, target));
+    return this.checkDenied(result, req, origin, target);
   }
 
-  private invalidOrigin(requestOrigin: string, path: string, preflight: boolean): CorsResult {
-    this.logger.debug(`CORS request to ${path} denied: Origin ${JSON.stringify(String(requestOrigin).slice(0, 100))} is not a serialized origin`);
-    return deniedResult(preflight);
-  }
-
-  private logDenial(result: CorsResult, origin: string, path: string, target: NonNullable<PolicyTarget>): CorsResult {
-    if (!result.isOriginAllowed) this.logger.debug(`CORS request from origin ${origin} to ${path} denied by ${policyLabel(target)}`);
+  private checkDenied(result: CorsResult, req: Request, origin: string, target: NonNullable<PolicyTarget>): CorsResult {
+    if (!result.isOriginAllowed) this.logDenial('origin-not-allowed', req, origin, target);
     return result;
   }
 
-  private policyFailed(origin: string, path: string, target: NonNullable<PolicyTarget>, preflight: boolean, error: unknown): CorsResult {
-    this.logger.error(
-      `CORS request from origin ${origin} to ${path} denied because ${policyLabel(target)} failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+  /** A denial, logged: exactly one (rate-limited) debug line per denied request (RULES 13, 17). */
+  private denied(reason: CorsDenialReason, req: Request, requestOrigin: string, target: NonNullable<PolicyTarget>, preflight: boolean): CorsResult {
+    this.logDenial(reason, req, requestOrigin, target);
     return deniedResult(preflight);
   }
 
-  private handlingFailed(req: Request, error: unknown): void {
-    this.logger.error(`CORS handling failed for ${req.method} ${requestPath(req)}; no CORS headers sent`, error instanceof Error ? error.stack : String(error));
+  private logDenial(reason: CorsDenialReason, req: Request, requestOrigin: string, target: NonNullable<PolicyTarget>): void {
+    // The cause is the reason and the policy (a bounded set); the origin and path are only its example.
+    this.logs.limited('debug', `${reason} ${sourceOf(target)}`, () => `CORS request denied (${reason}, ${policyLabel(target)}): ${DENIAL_TEXT[reason]}; e.g. ${example(req, requestOrigin)}`);
   }
+
+  private policyFailed(req: Request, requestOrigin: string, target: NonNullable<PolicyTarget>, preflight: boolean, error: unknown): CorsResult {
+    const origin = parseRequestOrigin(requestOrigin) ?? JSON.stringify(String(requestOrigin).slice(0, 100));
+    const example = `CORS request from origin ${origin} to ${String(requestPath(req) ?? req.url).slice(0, 200)}`;
+    this.logs.failed(sourceOf(target), policyLabel(target), error instanceof Error ? error.message : String(error), example);
+    return deniedResult(preflight);
+  }
+
+  /** The library's own failure (a bug, or a broken collaborator): rate-limited per stage, as attackers may repeat it. */
+  private handlingFailed(stage: 'route lookup' | 'decision', req: Request, error: unknown): void {
+    this.logs.limited(
+      'error',
+      `handling-failed ${stage}`,
+      () => `CORS handling failed for ${String(req.method).slice(0, 20)} ${String(requestPath(req) ?? req.url).slice(0, 200)}; no CORS headers sent: ${error instanceof Error ? error.stack : String(error)}`,
+    );
+  }
+}
+
+/** What each denial reason means, for its log line. */
+const DENIAL_TEXT: Record<CorsDenialReason, string> = {
+  'no-policy': 'no CORS policy applies',
+  'origin-invalid': 'the Origin header is not a serialized origin',
+  'origin-not-allowed': 'the policy does not allow the origin',
+  'service-denied': 'ICorsPolicyService did not allow the origin',
+  'policy-failed': 'the policy failed',
+  'server-origin': "the origin is the server's own, so no CORS is needed",
+};
+
+/** A request as a log example: its origin and path, quoted and bounded (attackers choose both). */
+function example(req: Request, requestOrigin: string): string {
+  return `Origin ${JSON.stringify(String(requestOrigin).slice(0, 100))} to ${JSON.stringify(String(requestPath(req) ?? req.url).slice(0, 200))}`;
+}
+
+/** A policy target's key among the limiter's causes: its name (bounded by the app's policies). */
+function sourceOf(target: NonNullable<PolicyTarget>): string {
+  return target.policyName ?? '';
 }
 
 function policyLabel(target: NonNullable<PolicyTarget>): string {
