@@ -37,6 +37,8 @@ export interface CorsResult {
   allowedMethods: string[];
   allowedHeaders: string[];
   allowedExposedHeaders: string[];
+  /** `Access-Control-Expose-Headers` as written on an allowed actual response (joined once), else undefined. */
+  exposedHeadersValue?: string;
   preflightMaxAge?: number;
   varyByOrigin: boolean;
   varyByRequestMethod: boolean;
@@ -66,9 +68,29 @@ export function parseRequestHeaders(value: string | undefined): string[] | undef
   return names.every((name) => TOKEN.test(name)) ? names : undefined;
 }
 
+/**
+ * An any-origin policy without credentials answers `*` to every Origin value (a serialized origin,
+ * `null`, or one that does not parse): browsers accept `*` from any origin without credentials, and an
+ * answer that does not depend on the origin needs no `Vary: Origin` (RULES 20).
+ */
+export function answersAnyOrigin(policy: CorsPolicy): boolean {
+  return policy.allowAnyOrigin && !policy.supportsCredentials;
+}
+
 /** An any-origin policy without credentials answers `*` whatever the origin, so it need not vary. */
 export function policyVariesByOrigin(policy: CorsPolicy): boolean {
-  return !policy.allowAnyOrigin || policy.supportsCredentials;
+  return !answersAnyOrigin(policy);
+}
+
+/**
+ * A preflight denied for a malformed Access-Control-Request-Method or -Headers: the denial depends on
+ * those headers, even where the allowed answer would not, so it varies on them as on Origin (RULES 8).
+ */
+function malformedPreflightResult(): CorsResult {
+  const result = deniedResult(true);
+  result.varyByRequestMethod = true;
+  result.varyByRequestHeaders = true;
+  return result;
 }
 
 /** The result for a request that gets no CORS headers: only `Vary: Origin`. */
@@ -80,6 +102,7 @@ export function deniedResult(isPreflight: boolean): CorsResult {
     allowedMethods: [],
     allowedHeaders: [],
     allowedExposedHeaders: [],
+    exposedHeadersValue: undefined,
     varyByOrigin: true,
     varyByRequestMethod: false,
     varyByRequestHeaders: false,
@@ -98,12 +121,18 @@ export class CorsService {
    */
   evaluatePolicy(request: CorsRequest, policy: CorsPolicy): CorsResult | Promise<CorsResult> {
     const preflight = isPreflightRequest(request);
-    const origin = parseRequestOrigin(request.headers[CorsHeaders.origin]);
-    if (origin === undefined) return deniedResult(preflight);
-    return this.evaluateOrigin(request, policy, origin, preflight);
+    const value = request.headers[CorsHeaders.origin];
+    const origin = parseRequestOrigin(value);
+    if (origin !== undefined) return this.evaluateOrigin(request, policy, origin, preflight);
+    // `*` for any Origin header the any-origin policy is asked about; no header: not a CORS request (RULES 4).
+    if (typeof value === 'string' && answersAnyOrigin(policy)) return this.evaluateOrigin(request, policy, value, preflight);
+    return deniedResult(preflight);
   }
 
-  /** evaluatePolicy, for a caller that has already parsed the request's origin and knows whether it is a preflight. */
+  /**
+   * evaluatePolicy, for a caller that has already parsed the request's origin and knows whether it is a
+   * preflight. An any-origin policy without credentials allows whatever `origin` is (it answers `*`).
+   */
   evaluateOrigin(request: CorsRequest, policy: CorsPolicy, origin: string, preflight: boolean): CorsResult | Promise<CorsResult> {
     let requestMethod: string | undefined;
     let requestHeaders: string[] = [];
@@ -111,11 +140,12 @@ export class CorsService {
       requestMethod = header(request.headers, CorsHeaders.requestMethod);
       const parsedHeaders = parseRequestHeaders(header(request.headers, CorsHeaders.requestHeaders));
       // Malformed preflight input is never reflected into a response header.
-      if (requestMethod === undefined || !TOKEN.test(requestMethod) || parsedHeaders === undefined) return deniedResult(true);
+      if (requestMethod === undefined || !TOKEN.test(requestMethod) || parsedHeaders === undefined) return malformedPreflightResult();
       requestHeaders = parsedHeaders;
     }
 
-    const allowed = policy.isOriginAllowed(origin);
+    // The policy refuses `null` and invalid values; an any-origin policy still answers them `*` (checked only then).
+    const allowed = policy.isOriginAllowed(origin) || answersAnyOrigin(policy);
     if (typeof allowed === 'boolean') return allowedResult(policy, origin, allowed, preflight, requestMethod, requestHeaders);
     return Promise.resolve(allowed).then((isAllowed) => allowedResult(policy, origin, isAllowed, preflight, requestMethod, requestHeaders));
   }
@@ -137,10 +167,31 @@ export class CorsService {
       if (result.allowedMethods.length > 0) response.setHeader(CorsHeaders.allowMethods, result.allowedMethods.join(','));
       if (result.allowedHeaders.length > 0) response.setHeader(CorsHeaders.allowHeaders, result.allowedHeaders.join(','));
       if (result.preflightMaxAge !== undefined) response.setHeader(CorsHeaders.maxAge, String(result.preflightMaxAge));
-    } else if (result.allowedExposedHeaders.length > 0) {
-      response.setHeader(CorsHeaders.exposeHeaders, result.allowedExposedHeaders.join(','));
+    } else if (result.exposedHeadersValue !== undefined) {
+      response.setHeader(CorsHeaders.exposeHeaders, result.exposedHeadersValue);
     }
   }
+}
+
+/**
+ * Puts back the access-control headers of an allowed actual response that the app removed or replaced
+ * since applyAccessControl (an exception filter that clears every header, `res.set` over them), as
+ * ASP.NET Core writes CORS headers as the response starts. The app may add exposed headers: its list is
+ * kept, with the policy's added. Called as the headers are written; the usual case (headers untouched)
+ * compares the values set earlier by reference and writes nothing.
+ */
+export function reapplyAccessControl(result: CorsResult, response: CorsResponse): void {
+  const origin = result.allowedOrigin;
+  if (!result.isOriginAllowed || origin === undefined) return;
+  // Read by lower-case name: Node lower-cases the name it is given, which then costs no copy.
+  if (response.getHeader('access-control-allow-origin') !== origin) response.setHeader(CorsHeaders.allowOrigin, origin);
+  if (result.supportsCredentials && response.getHeader('access-control-allow-credentials') !== 'true') response.setHeader(CorsHeaders.allowCredentials, 'true');
+  const exposed = result.exposedHeadersValue;
+  if (exposed === undefined) return;
+  const current = response.getHeader('access-control-expose-headers');
+  if (current === exposed) return;
+  const merged = current === undefined ? exposed : varyWith(current, result.allowedExposedHeaders);
+  if (merged !== undefined) response.setHeader(CorsHeaders.exposeHeaders, merged);
 }
 
 function allowedResult(
@@ -161,6 +212,7 @@ function allowedResult(
     allowedMethods: [],
     allowedHeaders: [],
     allowedExposedHeaders: [...policy.exposedHeaders],
+    exposedHeadersValue: preflight || policy.exposedHeaders.length === 0 ? undefined : policy.exposedHeaders.join(','),
     preflightMaxAge: policy.preflightMaxAge,
     varyByOrigin: policyVariesByOrigin(policy),
     varyByRequestMethod: false,

@@ -1,20 +1,31 @@
 import type { IncomingMessage } from 'node:http';
 import { Logger } from '@nestjs/common';
 import type { CorsPolicy } from '../core/cors-policy.js';
-import { type CorsResult, CorsService, deniedResult } from '../core/cors.service.js';
+import { answersAnyOrigin, type CorsResult, CorsService, deniedResult } from '../core/cors.service.js';
+import { type CorsDenialReason, DENIAL_TEXT } from '../core/denial-reason.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { parseRequestOrigin } from '../core/origin.js';
 import { withTimeout } from '../core/with-timeout.js';
+import { IdentityCorsPolicyProvider, type IdentityDenial } from '../identity/identity-cors-policy.provider.js';
 import type { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
+import { LogLimiter } from './log-limiter.js';
 import { LOG_CONTEXT } from './log-context.js';
 import { policyLabel, type RouteTarget } from './route-target.js';
 
-/** The answer for a request without Origin to a CORS route: not a CORS request, but its response varies on Origin (RULES 4, 8). */
-export const NOT_CORS: CorsResult = Object.freeze(deniedResult(false));
+/** What the handler found while deciding one request, for a caller that asks (the explainer); real requests pass none. */
+export interface DecisionTrace {
+  /** The policy the provider gave, if any. */
+  policy?: CorsPolicy;
+  /** Why the request got no allow headers; undefined when it was allowed. */
+  reason?: CorsDenialReason;
+  /** The error of a failing policy (reason 'policy-failed'). */
+  error?: string;
+}
 
 /**
- * Decides one request, on any platform (ASP.NET Core's CorsMiddleware.Invoke): given its route target,
- * finds the policy through the provider chain and evaluates it; the platform's edge writes the result.
+ * Decides one request, on any platform (ASP.NET Core's CorsMiddleware.Invoke): given its route target and
+ * its Origin header, finds the policy through the provider chain and evaluates it; the platform's edge
+ * writes the result. Each denial is logged once with its reason, bounded under a flood (RULES 21).
  *
  * While every step answers at once (built-in provider, listed origins and patterns) a decision costs no
  * Promise and no timer; the Promise and the policyTimeout timer start only at the first step that is
@@ -22,51 +33,105 @@ export const NOT_CORS: CorsResult = Object.freeze(deniedResult(false));
  * failing policy: a failure is logged and denied (RULES 10).
  */
 export class CorsHandler {
-  private readonly logger = new Logger(LOG_CONTEXT);
+  /** Denials and failures, bounded under a flood (RULES 21); its clock replaceable by tests. */
+  readonly logs = new LogLimiter(new Logger(LOG_CONTEXT));
+  /** The identity layer, asked directly on identity paths so that its denials keep their reason. */
+  private readonly identity: IdentityCorsPolicyProvider | undefined;
 
   constructor(
     private readonly provider: ICorsPolicyProvider,
     private readonly cors: CorsService,
     private readonly policyTimeout: number,
-  ) {}
+  ) {
+    this.identity = provider instanceof IdentityCorsPolicyProvider ? provider : undefined;
+  }
 
-  decide(req: IncomingMessage, path: string, target: RouteTarget, preflight: boolean): MaybePromise<CorsResult> {
-    // Read once: req.headers is a getter that Express's request prototype puts out of reach of V8's caches.
-    const requestOrigin = req.headers.origin;
-    if (requestOrigin === undefined) return NOT_CORS;
+  /** The result for a request with this Origin header to a CORS route; `trace`, when given, learns why. */
+  decide(req: IncomingMessage, requestOrigin: string, path: string, target: RouteTarget, preflight: boolean, trace?: DecisionTrace): MaybePromise<CorsResult> {
     const origin = parseRequestOrigin(requestOrigin);
-    if (origin === undefined) {
-      this.logger.debug(`CORS request to ${path} denied: Origin ${JSON.stringify(String(requestOrigin).slice(0, 100))} is not a serialized origin`);
-      return deniedResult(preflight);
-    }
+    // An identity policy lists exact origins: what is not one is denied without asking ICorsPolicyService (RULES 3).
+    // Other policies are looked up: an any-origin one answers `*` whatever the Origin says (RULES 20).
+    if (origin === undefined && target.kind === 'identity') return this.denied('origin-invalid', requestOrigin, path, target, preflight, trace);
     try {
-      const policy = this.provider.getPolicy(req, target.policyName);
-      const result = isPromiseLike(policy) ? policy.then((resolved) => this.evaluate(req, resolved, origin, path, target, preflight)) : this.evaluate(req, policy, origin, path, target, preflight);
-      if (!isPromiseLike(result)) return result;
-      return withTimeout(result, this.policyTimeout, `The CORS decision for ${origin} (${policyLabel(target)})`).then(undefined, (error: unknown) =>
-        this.policyFailed(origin, path, target, preflight, error),
+      const policy = target.kind === 'identity' && this.identity !== undefined ? this.identity.decide(req) : this.provider.getPolicy(req, target.policyName);
+      const result = isPromiseLike(policy)
+        ? policy.then((resolved) => this.evaluate(req, resolved, origin, requestOrigin, path, target, preflight, trace))
+        : this.evaluate(req, policy, origin, requestOrigin, path, target, preflight, trace);
+      if (!isPromiseLike(result)) {
+        // The success path's only logging work: one field read while no policy is failing.
+        if (this.logs.failing !== 0) this.logs.succeeded(sourceOf(target), policyLabel(target));
+        return result;
+      }
+      return withTimeout(result, this.policyTimeout, `The CORS decision for ${origin ?? 'an invalid Origin'} (${policyLabel(target)})`).then(
+        (decided) => {
+          if (this.logs.failing !== 0) this.logs.succeeded(sourceOf(target), policyLabel(target));
+          return decided;
+        },
+        (error: unknown) => this.policyFailed(requestOrigin, path, target, preflight, error, trace),
       );
     } catch (error) {
-      return this.policyFailed(origin, path, target, preflight, error);
+      return this.policyFailed(requestOrigin, path, target, preflight, error, trace);
     }
   }
 
-  private evaluate(req: IncomingMessage, policy: CorsPolicy | undefined, origin: string, path: string, target: RouteTarget, preflight: boolean): MaybePromise<CorsResult> {
-    if (!policy) return deniedResult(preflight);
-    const result = this.cors.evaluateOrigin(req, policy, origin, preflight);
-    if (isPromiseLike(result)) return result.then((decided) => this.logDenial(decided, origin, path, target));
-    return this.logDenial(result, origin, path, target);
+  private evaluate(
+    req: IncomingMessage,
+    answer: CorsPolicy | IdentityDenial | undefined,
+    origin: string | undefined,
+    requestOrigin: string,
+    path: string,
+    target: RouteTarget,
+    preflight: boolean,
+    trace: DecisionTrace | undefined,
+  ): MaybePromise<CorsResult> {
+    // The identity layer says why it declines (server's own origin, ICorsPolicyService's no); another provider cannot.
+    if (answer === undefined || typeof answer === 'string') return this.denied(answer ?? 'no-policy', requestOrigin, path, target, preflight, trace);
+    if (trace) trace.policy = answer;
+    if (origin === undefined) {
+      if (!answersAnyOrigin(answer)) return this.denied('origin-invalid', requestOrigin, path, target, preflight, trace);
+      // The answer is `*` whatever the origin, so the unparsed value is never reflected.
+      return this.cors.evaluateOrigin(req, answer, requestOrigin, preflight);
+    }
+    const result = this.cors.evaluateOrigin(req, answer, origin, preflight);
+    if (isPromiseLike(result)) return result.then((decided) => this.checkDenied(decided, origin, path, target, trace));
+    return this.checkDenied(result, origin, path, target, trace);
   }
 
-  private logDenial(result: CorsResult, origin: string, path: string, target: RouteTarget): CorsResult {
-    if (!result.isOriginAllowed) this.logger.debug(`CORS request from origin ${origin} to ${path} denied by ${policyLabel(target)}`);
+  private checkDenied(result: CorsResult, origin: string, path: string, target: RouteTarget, trace: DecisionTrace | undefined): CorsResult {
+    if (!result.isOriginAllowed) this.logDenial('origin-not-allowed', origin, path, target, trace);
     return result;
   }
 
-  private policyFailed(origin: string, path: string, target: RouteTarget, preflight: boolean, error: unknown): CorsResult {
-    this.logger.error(
-      `CORS request from origin ${origin} to ${path} denied because ${policyLabel(target)} failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
+  /** A denial, logged: exactly one (rate-limited) debug line per denied request (RULES 13, 21). */
+  private denied(reason: CorsDenialReason, requestOrigin: string, path: string, target: RouteTarget, preflight: boolean, trace: DecisionTrace | undefined): CorsResult {
+    this.logDenial(reason, requestOrigin, path, target, trace);
     return deniedResult(preflight);
   }
+
+  private logDenial(reason: CorsDenialReason, requestOrigin: string, path: string, target: RouteTarget, trace: DecisionTrace | undefined): void {
+    if (trace) trace.reason = reason;
+    // The cause is the reason and the policy (a bounded set); the origin and path are only its example.
+    this.logs.limited('debug', `${reason} ${sourceOf(target)}`, () => `CORS request denied (${reason}, ${policyLabel(target)}): ${DENIAL_TEXT[reason]}; e.g. ${example(requestOrigin, path)}`);
+  }
+
+  private policyFailed(requestOrigin: string, path: string, target: RouteTarget, preflight: boolean, error: unknown, trace: DecisionTrace | undefined): CorsResult {
+    const message = error instanceof Error ? error.message : String(error);
+    if (trace) {
+      trace.reason = 'policy-failed';
+      trace.error = message;
+    }
+    const origin = parseRequestOrigin(requestOrigin) ?? JSON.stringify(String(requestOrigin).slice(0, 100));
+    this.logs.failed(sourceOf(target), policyLabel(target), message, `CORS request from origin ${origin} to ${String(path).slice(0, 200)}`);
+    return deniedResult(preflight);
+  }
+}
+
+/** A request as a log example: its origin and path, quoted and bounded (attackers choose both). */
+function example(requestOrigin: string, path: string): string {
+  return `Origin ${JSON.stringify(String(requestOrigin).slice(0, 100))} to ${JSON.stringify(String(path).slice(0, 200))}`;
+}
+
+/** A policy target's key among the limiter's causes: its name (bounded by the app's policies). */
+function sourceOf(target: RouteTarget): string {
+  return target.policyName ?? '';
 }

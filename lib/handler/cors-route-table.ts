@@ -47,8 +47,12 @@ export class CorsRouteTable {
     this.cache.clear();
   }
 
-  /** The policy for a request with this method and path (as the platform routes it); `null`: no CORS. */
-  resolve(method: string, path: string): PolicyTarget {
+  /**
+   * The policy for a request with this method and path (as the platform routes it); `null`: no CORS.
+   * No path (a target the router cannot parse): the router runs no layer, this library's neither.
+   */
+  resolve(method: string, path: string | undefined): PolicyTarget {
+    if (path === undefined) return null;
     let byMethod = this.cache.get(path);
     if (byMethod === undefined) {
       byMethod = new Map();

@@ -55,22 +55,14 @@ export class DefaultCorsPolicyService implements ICorsPolicyService {
     }
   }
 
-  /** Answers at once: the list is in memory. (Declared as the contract, so a subclass may answer in a Promise.) */
+  /**
+   * Answers at once: the list is in memory. (Declared as the contract, so a subclass may answer in a Promise.)
+   * Logs nothing per decision: the handler logs each denial once, rate-limited, with its reason (RULES 21).
+   */
   isOriginAllowed(origin: string): MaybePromise<boolean> {
     const serialized = parseRequestOrigin(origin);
-    if (serialized === undefined) {
-      this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not a serialized origin; not allowed`);
-      return false;
-    }
-    if (this.allowAllOrigins && serialized !== 'null') {
-      this.logger.debug?.(`allowAll is true, so origin ${serialized} is allowed`);
-      return true;
-    }
-    if (this.origins.has(serialized)) {
-      this.logger.debug?.(`Origin ${serialized} is in allowedOrigins; allowed`);
-      return true;
-    }
-    this.logger.debug?.(`Origin ${serialized} is not in allowedOrigins; not allowed`);
-    return false;
+    if (serialized === undefined) return false;
+    if (this.allowAllOrigins && serialized !== 'null') return true;
+    return this.origins.has(serialized);
   }
 }

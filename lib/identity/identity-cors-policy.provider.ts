@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { Logger } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
 import { CorsPolicy } from '../core/cors-policy.js';
 import { mayBeSameOrigin, parseRequestOrigin, serverOrigin } from '../core/origin.js';
@@ -8,6 +7,7 @@ import type { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 import type { CorsPathSet } from './cors-paths.js';
 import { requestPath } from '../core/request-path.js';
+import type { CorsDenialReason } from '../core/denial-reason.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 
 /** Headers browsers' OIDC clients read from identity responses. */
@@ -26,7 +26,6 @@ export interface IdentityCorsPolicyOptions {
  * policy name to the host's provider unchanged.
  */
 export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
-  private readonly logger = new Logger('IdentityCors');
   // The identity policy depends on the origin alone; building it once per origin keeps the hot path light.
   private readonly policies = new LRUCache<string, CorsPolicy>({ max: 1024 });
 
@@ -51,34 +50,32 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
   }
 
   isCorsPath(request: IncomingMessage): boolean {
-    return this.options.corsPaths.has(requestPath(request));
+    const path = requestPath(request);
+    return path !== undefined && this.options.corsPaths.has(path);
   }
 
   /** Answers at once unless a step is asynchronous: ICorsPolicyService, or a host provider that returns a Promise. */
   getPolicy(request: IncomingMessage, policyName?: string): MaybePromise<CorsPolicy | undefined> {
     if (policyName !== this.options.corsPolicyName) return this.inner.getPolicy(request, policyName);
-
-    const path = requestPath(request);
-    if (!this.options.corsPaths.has(path)) {
-      this.logger.debug(`${path} is not one of the identity CORS paths; no identity CORS policy`);
-      return undefined;
-    }
-    const origin = parseRequestOrigin(request.headers.origin);
-    if (origin === undefined) return undefined;
-    // The host names compare first: reading Express's req.protocol costs more than the rest of this check.
-    if (mayBeSameOrigin(origin, request.headers.host) && origin === serverOrigin(protocolOf(request), request.headers.host)) {
-      this.logger.debug(`Origin ${origin} is the server's own origin; no CORS needed for ${path}`);
-      return undefined;
-    }
-    const allowed = this.policyService.isOriginAllowed(origin);
-    if (!isPromiseLike(allowed)) return this.policyFor(origin, path, allowed);
-    return allowed.then((isAllowed) => this.policyFor(origin, path, isAllowed));
+    const answer = this.decide(request);
+    return isPromiseLike(answer) ? answer.then(policyOf) : policyOf(answer);
   }
 
-  private policyFor(origin: string, path: string, allowed: boolean): CorsPolicy | undefined {
-    if (allowed) return this.identityPolicy(origin);
-    this.logger.debug(`CORS request from origin ${origin} to ${path} denied: ICorsPolicyService did not allow it`);
-    return undefined;
+  /**
+   * The identity policy for a request to an identity path, or why there is none: what getPolicy answers,
+   * with the reason it would drop. The CORS handler asks this directly, so that a denial is logged (and
+   * explained) with its reason, once (RULES 21).
+   */
+  decide(request: IncomingMessage): MaybePromise<CorsPolicy | IdentityDenial> {
+    const path = requestPath(request);
+    if (path === undefined || !this.options.corsPaths.has(path)) return 'no-policy';
+    const origin = parseRequestOrigin(request.headers.origin);
+    if (origin === undefined) return 'origin-invalid';
+    // The host names compare first: reading Express's req.protocol costs more than the rest of this check.
+    if (mayBeSameOrigin(origin, request.headers.host) && origin === serverOrigin(protocolOf(request), request.headers.host)) return 'server-origin';
+    const allowed = this.policyService.isOriginAllowed(origin);
+    if (!isPromiseLike(allowed)) return allowed ? this.identityPolicy(origin) : 'service-denied';
+    return allowed.then((isAllowed) => (isAllowed ? this.identityPolicy(origin) : 'service-denied'));
   }
 
   private identityPolicy(origin: string): CorsPolicy {
@@ -95,6 +92,13 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
     }
     return policy;
   }
+}
+
+/** Why the identity layer gives a request no policy. */
+export type IdentityDenial = Extract<CorsDenialReason, 'no-policy' | 'origin-invalid' | 'server-origin' | 'service-denied'>;
+
+function policyOf(answer: CorsPolicy | IdentityDenial): CorsPolicy | undefined {
+  return typeof answer === 'string' ? undefined : answer;
 }
 
 /** Express sets `protocol` (honouring `trust proxy`); a bare Node request is judged by its socket. */

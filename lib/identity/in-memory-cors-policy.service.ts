@@ -16,11 +16,12 @@ export class InMemoryCorsPolicyService implements ICorsPolicyService {
     this.store = clients instanceof InMemoryClientStore ? clients : new InMemoryClientStore(clients);
   }
 
-  /** Answers at once: the index is in memory. (Declared as the contract, so a subclass may answer in a Promise.) */
+  /**
+   * Answers at once: the index is in memory. (Declared as the contract, so a subclass may answer in a Promise.)
+   * Logs nothing per decision: the handler logs each denial once, rate-limited, with its reason (RULES 21).
+   */
   isOriginAllowed(origin: string): MaybePromise<boolean> {
     const serialized = parseRequestOrigin(origin);
-    const allowed = serialized !== undefined && this.store.isOriginAllowed(serialized);
-    if (!allowed) this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not listed by any enabled client`);
-    return allowed;
+    return serialized !== undefined && this.store.isOriginAllowed(serialized);
   }
 }

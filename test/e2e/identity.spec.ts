@@ -173,10 +173,13 @@ describe('DefaultCorsPolicyService through options', () => {
     await server(app).post('/connect/token').set('Origin', EVIL);
     await server(app).get('/api/partner').set('Origin', EVIL);
     await server(app).get('/api/partner').set('Origin', 'https://bad.example/');
-    const debug = logger.at('debug').join('\n');
-    expect(debug).toMatch(/CORS request from origin https:\/\/evil.example to \/connect\/token denied: ICorsPolicyService did not allow it/);
-    expect(debug).toMatch(/CORS request from origin https:\/\/evil.example to \/api\/partner denied by policy 'partner'/);
-    expect(debug).toMatch(/Origin "https:\/\/bad.example\/" is not a serialized origin/);
+    const debug = logger.at('debug');
+    // One line per denied request (RULES 21), with its reason code, the policy and an example.
+    expect(debug).toEqual([
+      `CORS request denied (service-denied, policy 'IdentityServer'): ICorsPolicyService did not allow the origin; e.g. Origin "${EVIL}" to "/connect/token"`,
+      `CORS request denied (origin-not-allowed, policy 'partner'): the policy does not allow the origin; e.g. Origin "${EVIL}" to "/api/partner"`,
+      `CORS request denied (origin-invalid, policy 'partner'): the Origin header is not a serialized origin; e.g. Origin "https://bad.example/" to "/api/partner"`,
+    ]);
     await app.close();
   });
 });

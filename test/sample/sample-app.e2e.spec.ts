@@ -303,7 +303,7 @@ describe('sample app configuration errors', () => {
     expect(optionsFromEnv({ LOG_LEVEL: 'debug' })).toEqual({ logger: ['fatal', 'error', 'warn', 'log', 'debug'] });
     expect(() => optionsFromEnv({ LOG_LEVEL: 'chatty' })).toThrow("LOG_LEVEL 'chatty' is not a log level: use one of fatal, error, warn, log, debug, verbose");
 
-    /** What Nest's console logger prints while the sample is asked about its denied origin (the start-up banner does this). */
+    /** What Nest's console logger prints while the sample answers its denied origin (the start-up banner asks the same). */
     const printedForDeniedOrigin = async (options: SampleOptions) => {
       Logger.overrideLogger(new ConsoleLogger()); // as in a fresh process: Nest's console logger, debug lines included
       const printed: string[] = [];
@@ -314,7 +314,7 @@ describe('sample app configuration errors', () => {
       try {
         sample = await startTestSample({ logger: undefined, ...options } as SampleOptions); // undefined: the sample's own default
         printed.length = 0;
-        await sample.app.get<ICorsPolicyService>(ICorsPolicyService).isOriginAllowed(sample.deniedOrigin);
+        await request(sample.app.getHttpServer()).get('/.well-known/openid-configuration').set('Origin', sample.deniedOrigin);
         return printed.join('');
       } finally {
         [process.stdout.write, process.stderr.write] = [stdout, stderr];
@@ -323,7 +323,7 @@ describe('sample app configuration errors', () => {
       }
     };
     expect(await printedForDeniedOrigin({})).toBe('');
-    expect(await printedForDeniedOrigin(optionsFromEnv({ LOG_LEVEL: 'debug' }))).toMatch(/DEBUG.*is not listed by any enabled client/);
+    expect(await printedForDeniedOrigin(optionsFromEnv({ LOG_LEVEL: 'debug' }))).toMatch(/DEBUG.*CORS request denied \(service-denied, policy 'IdentityServer'\)/);
   });
 
   it('reads ports, issuer and clients file from the environment, naming a bad value', () => {

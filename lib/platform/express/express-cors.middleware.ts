@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Logger, type NestMiddleware } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';
-import { type CorsResult, CorsService, isPreflightRequest, appendVary, varyWith, VARY_ORIGIN } from '../../core/cors.service.js';
+import { type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../../core/maybe-promise.js';
 import { mayBeSameOrigin } from '../../core/origin.js';
 import { requestPath } from '../../core/request-path.js';
@@ -21,8 +21,15 @@ const TAKEN = 1;
 /** The response varies on Origin: `Vary: Origin` is appended as its headers are written (RULES 8). */
 const VARY_ON_ORIGIN = 2;
 
+/**
+ * A response's mark: TAKEN, VARY_ON_ORIGIN, or the allowed decision itself, whose access-control headers
+ * are put back as the headers are written (and `Vary: Origin` appended if it varies), whatever the app
+ * did to them before (RULES 19).
+ */
+type Mark = typeof TAKEN | typeof VARY_ON_ORIGIN | CorsResult;
+
 type Request = IncomingMessage;
-type MarkHolder = { [STATE]?: typeof TAKEN | typeof VARY_ON_ORIGIN };
+type MarkHolder = { [STATE]?: Mark };
 type Response = ServerResponse & MarkHolder & { locals?: MarkHolder };
 type WriteHead = ServerResponse['writeHead'];
 type ResponsePrototype = { writeHead?: unknown; [HOOKED]?: true };
@@ -119,7 +126,7 @@ export class ExpressCorsMiddleware implements NestMiddleware {
       target = this.takeOn(req);
     } catch (error) {
       // A throw here would reach the server's 'request' event and take the process down: the middleware tries instead.
-      this.handlingFailed(req, error);
+      this.handlingFailed('route lookup', req, error);
       return pass(req, res);
     }
     if (target === undefined) return pass(req, res);
@@ -168,7 +175,7 @@ export class ExpressCorsMiddleware implements NestMiddleware {
     try {
       answered = this.handle(req, res, target, preflight);
     } catch (error) {
-      this.handlingFailed(req, error);
+      this.handlingFailed('decision', req, error);
       return next();
     }
     if (!isPromiseLike(answered)) {
@@ -178,7 +185,7 @@ export class ExpressCorsMiddleware implements NestMiddleware {
     answered.then(
       (done) => done || next(),
       (error: unknown) => {
-        this.handlingFailed(req, error);
+        this.handlingFailed('decision', req, error);
         next();
       },
     );
@@ -186,16 +193,25 @@ export class ExpressCorsMiddleware implements NestMiddleware {
 
   /** True (now or later) when it has answered the request (a preflight). */
   private handle(req: Request, res: Response, target: RouteTarget, preflight: boolean): MaybePromise<boolean> {
-    const result = this.handler.decide(req, requestPath(req), target, preflight);
+    // Read once: req.headers is a getter that Express's request prototype puts out of reach of V8's caches.
+    const origin = req.headers.origin;
+    if (origin === undefined) {
+      // Not a CORS request, but the response of a CORS route depends on the origin's presence (RULES 4, 8).
+      this.mark(res, VARY_ON_ORIGIN);
+      return false;
+    }
+    const result = this.handler.decide(req, origin, requestPath(req) ?? String(req.url), target, preflight);
     if (isPromiseLike(result)) return result.then((decided) => this.respond(decided, res, preflight));
     return this.respond(result, res, preflight);
   }
 
   private respond(result: CorsResult, res: Response, preflight: boolean): boolean {
     if (!preflight) {
+      // Written now, so the app sees them; kept in the mark, so they are put back as the response starts.
       // An actual request varies on Origin or on nothing (Access-Control-Request-* vary preflights only).
       this.cors.applyAccessControl(result, res);
-      if (result.varyByOrigin) this.varyOnOrigin(res);
+      if (result.isOriginAllowed) this.mark(res, result);
+      else if (result.varyByOrigin) this.mark(res, VARY_ON_ORIGIN);
       return false;
     }
     // Answered and ended right here: nothing can replace Vary afterwards, so Vary is written now.
@@ -207,29 +223,37 @@ export class ExpressCorsMiddleware implements NestMiddleware {
   }
 
   /**
-   * Marks the response so that `Vary: Origin` is appended as its headers are written, to whatever Vary
-   * the app has set by then (setHeader replaces): one read and one write of Vary per response.
+   * Marks the response for its writeHead hook: `Vary: Origin` appended to whatever Vary the app has set by
+   * then (setHeader replaces), and an allowed decision's access-control headers put back if the app
+   * removed or replaced them. One read and one write of Vary per response, one read per CORS header.
    */
-  private varyOnOrigin(res: Response): void {
+  private mark(res: Response, mark: typeof VARY_ON_ORIGIN | CorsResult): void {
     const holder = holderOf(res);
     // Taken on by the HTTP-server listener: Express, its only listener, gives the response the hooked prototype next.
     const hooked = (holder[STATE] === TAKEN && this.expressServesAll) || Object.getPrototypeOf(res) === this.hookedPrototype;
-    holder[STATE] = VARY_ON_ORIGIN;
+    holder[STATE] = mark;
     if (hooked || (res as { [HOOKED]?: true })[HOOKED] === true) return;
     // A response that does not inherit the hook (not from the Express app this was mounted on): hook it alone.
     hookWriteHead(res);
     (res as { [HOOKED]?: true })[HOOKED] = true;
   }
 
-  private handlingFailed(req: Request, error: unknown): void {
-    this.logger.error(`CORS handling failed for ${req.method} ${requestPath(req)}; no CORS headers sent`, error instanceof Error ? error.stack : String(error));
+  /** The library's own failure (a bug, or a broken collaborator): rate-limited per stage, as attackers may repeat it. */
+  private handlingFailed(stage: 'route lookup' | 'decision', req: Request, error: unknown): void {
+    this.handler.logs.limited(
+      'error',
+      `handling-failed ${stage}`,
+      () => `CORS handling failed for ${String(req.method).slice(0, 20)} ${String(requestPath(req) ?? req.url).slice(0, 200)}; no CORS headers sent: ${error instanceof Error ? error.stack : String(error)}`,
+    );
   }
+
 }
 
 /**
- * Wraps `target.writeHead` so that a response marked VARY_ON_ORIGIN gets `Vary: Origin` appended
- * just before its headers are written: an app that sets its own `Vary` after the middleware ran
- * (setHeader replaces) still ends up with both (RULES 8).
+ * Wraps `target.writeHead` so that a marked response gets its CORS headers as its headers are written,
+ * as ASP.NET Core's Response.OnStarting does: `Vary: Origin` appended (an app that sets its own `Vary`
+ * after the middleware ran still ends up with both, RULES 8), and an allowed decision's access-control
+ * headers put back if a filter removed or replaced them (RULES 19).
  */
 function hookWriteHead(target: { writeHead: WriteHead }): void {
   const writeHead = target.writeHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
@@ -238,7 +262,8 @@ function hookWriteHead(target: { writeHead: WriteHead }): void {
     const arity = arguments.length;
     // No headersSent check: once headers are out, setHeader below throws ERR_HTTP_HEADERS_SENT as Node's writeHead
     // would. Reading headersSent through Express's response prototype cost more than the rest of this hook.
-    if (holderOf(this)[STATE] === VARY_ON_ORIGIN) {
+    const mark = holderOf(this)[STATE];
+    if (mark !== undefined && mark !== TAKEN && (mark === VARY_ON_ORIGIN || reapplied(mark, this))) {
       appendVary(this, VARY_ORIGIN);
       // writeHead(status, [message,] headers): a Vary among those headers would replace the one just set.
       // As Node reads them: a non-string message that is an object stands for the headers when no headers follow it.
@@ -248,6 +273,12 @@ function hookWriteHead(target: { writeHead: WriteHead }): void {
     if (arity <= 1) return writeHead.call(this, statusCode);
     return arity === 2 ? writeHead.call(this, statusCode, reason) : writeHead.call(this, statusCode, reason, headers);
   } as WriteHead;
+}
+
+/** Puts back an allowed decision's access-control headers; true when the response varies on Origin. */
+function reapplied(result: CorsResult, res: Response): boolean {
+  reapplyAccessControl(result, res);
+  return result.varyByOrigin;
 }
 
 /**
