@@ -1,4 +1,10 @@
-import { NULL_ORIGIN, OriginPattern, OriginPatternSet, parsePolicyOrigin, parseRequestOrigin } from './origin.js';
+/**
+ * CorsPolicy, the data a request is evaluated against, validated as it is built. Over 200 lines because every
+ * refusal (any origin with credentials, 'null' or an origin-allowing predicate with credentials, '*' beside other
+ * entries, bad max-ages and tokens) must name the value and a fix that is itself accepted: the messages are most of it.
+ */
+import { NULL_ORIGIN, parseRequestOrigin } from './origin.js';
+import { OriginPattern, OriginPatternSet, parsePolicyOrigin } from './origin-pattern.js';
 
 /** `*` in origins, methods or headers means "any", as in ASP.NET Core. */
 export const ANY = '*';

@@ -1,3 +1,9 @@
+/**
+ * CorsService: evaluates a request against a policy (the CorsResult) and writes the headers a result calls for,
+ * after ASP.NET Core's CorsService. Over 200 lines because evaluation, the Vary arithmetic and the writing of
+ * headers (including putting them back as the response starts) share one result shape and one set of header
+ * names; split, each half would have to know the other's rules.
+ */
 import type { IncomingHttpHeaders } from 'node:http';
 import { ANY, TOKEN, type CorsPolicy } from './cors-policy.js';
 import { parseRequestOrigin } from './origin.js';

@@ -2,6 +2,9 @@
  * `nest-identity-cors doctor`: does what a browser's `fetch` does for one cross-origin request, against any
  * server, and records every check it makes as a step list. Framework-free; the HTTP is node:http(s) so that
  * every header is ours and no redirect is followed behind our back.
+ *
+ * Over 200 lines because the steps follow the Fetch standard's order (request, preflight, actual request,
+ * redirects) and each records the checks a browser makes; the rules themselves are in fetch-rules.ts.
  */
 import { normalizeOrigin } from '../core/origin.js';
 import {

@@ -2,6 +2,8 @@
  * The CORS rules of the WHATWG Fetch standard, as pure functions (no I/O, no framework): what a browser's
  * `fetch` decides about a cross-origin request and the answers it gets. Section names in the comments are the
  * standard's; where Chromium differs or the standard leaves a choice open, the comment says so.
+ *
+ * Over 200 lines because it is the standard's CORS rules in one place, each a small pure function tested on its own.
  */
 import type { CorsBlockReason } from './reasons.js';
 

@@ -1,3 +1,8 @@
+/**
+ * Module options: validated with class-validator and built into what the module runs on. Over 200 lines because
+ * every problem is reported at once, each naming the value and a fix that is itself accepted (did-you-mean for
+ * keys and policy names, RULES 16); the DTOs and the resolution that reads them are kept side by side.
+ */
 import {
   IsArray,
   IsBoolean,

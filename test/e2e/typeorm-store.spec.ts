@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 import { CachingCorsPolicyService, ICorsPolicyService, IdentityCorsModule, InMemoryClientStore, InProcessCorsInvalidationBus } from 'nest-identity-cors';
 import { CORS_TYPEORM_ENTITIES, CorsClientEntity, CorsClientOriginEntity, TypeOrmClientStore, TypeOrmCorsPolicyService } from 'nest-identity-cors/typeorm';
 import { createApp } from '../support/app.js';
+import { CaptureLogger } from '../support/capture-logger.js';
 import { BACKENDS, QueryCounter, TestDatabase } from '../support/databases.js';
 
 const SPA = 'https://spa.example';
@@ -125,6 +126,14 @@ describe.each(BACKENDS)('TypeORM client store on %s', (backend) => {
       expect(await service.isOriginAllowed('HTTPS://SPA.EXAMPLE')).toBe(false);
       expect(await service.isOriginAllowed("https://x.example' OR 1=1 --")).toBe(false);
       expect(counter.lookups - before).toBe(3);
+    });
+
+    it('logs nothing per decision: the CORS handler logs each denial once, with its reason (RULES 21)', async () => {
+      const logger = new CaptureLogger();
+      const service = new TypeOrmCorsPolicyService(ds, logger);
+      expect(await service.isOriginAllowed(EVIL)).toBe(false);
+      expect(await service.isOriginAllowed('HTTPS://SPA.EXAMPLE')).toBe(false);
+      expect(logger.at('debug')).toEqual([]);
     });
 
     it('looks origins up through an index', async () => {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { mayBeSameOrigin, OriginPattern, OriginPatternSet, parseRequestOrigin, serverOrigin } from '../../lib/core/origin.js';
+import { mayBeSameOrigin, parseRequestOrigin, serverOrigin } from '../../lib/core/origin.js';
+import { OriginPattern, OriginPatternSet } from '../../lib/core/origin-pattern.js';
 
 // The indexed pattern lookup and the memoized origin checks are speed-ups: each must answer exactly
 // what the plain version answers.

@@ -1,5 +1,6 @@
 import { InvalidOriginError } from 'nest-identity-cors';
-import { normalizeOrigin, OriginPattern, parseRequestOrigin } from '../../lib/core/origin.js';
+import { normalizeOrigin, parseRequestOrigin } from '../../lib/core/origin.js';
+import { OriginPattern } from '../../lib/core/origin-pattern.js';
 
 describe('normalizeOrigin (configured origins, RULES 1)', () => {
   it.each([

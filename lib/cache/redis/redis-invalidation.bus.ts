@@ -1,3 +1,8 @@
+/**
+ * The Redis invalidation bus. Over 200 lines because it is one state machine over two connections (publisher and
+ * subscriber), each with its own readiness, heartbeat and handshake watchdog; `connected` and the cache clearing
+ * depend on both, so they stay in one place (RULES 17).
+ */
 import { randomUUID } from 'node:crypto';
 import { Logger, type LoggerService, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';

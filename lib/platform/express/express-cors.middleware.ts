@@ -1,3 +1,8 @@
+/**
+ * The Express edge. Over 200 lines because it is the one door behind which Express's speed tricks live (the
+ * HTTP-server listener, the res.locals mark, the writeHead hook on Express's response prototype), each measured;
+ * docs/internals.md says what each bought. The decision itself is CorsHandler's.
+ */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Logger, type NestMiddleware } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';

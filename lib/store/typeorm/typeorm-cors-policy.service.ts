@@ -1,4 +1,4 @@
-import { Logger, type LoggerService } from '@nestjs/common';
+import type { LoggerService } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { parseRequestOrigin } from '../../core/origin.js';
 import type { ICorsPolicyService } from '../../identity/cors-policy-service.interface.js';
@@ -9,17 +9,16 @@ import { CorsClientOriginEntity } from './cors-client.entity.js';
  * with one indexed query. Wrap it in CachingCorsPolicyService so most requests never reach the database.
  */
 export class TypeOrmCorsPolicyService implements ICorsPolicyService {
+  /** `_logger`: kept for callers that pass one; the service logs nothing per decision. */
   constructor(
     private readonly dataSource: DataSource,
-    private readonly logger: LoggerService = new Logger(TypeOrmCorsPolicyService.name),
+    _logger?: LoggerService,
   ) {}
 
+  /** Logs nothing per decision: the CORS handler logs each denial once, rate-limited, with its reason (RULES 21). */
   async isOriginAllowed(origin: string): Promise<boolean> {
     const serialized = parseRequestOrigin(origin);
-    if (serialized === undefined) {
-      this.logger.debug?.(`Origin ${JSON.stringify(String(origin).slice(0, 100))} is not a serialized origin; not allowed`);
-      return false;
-    }
+    if (serialized === undefined) return false;
     // SELECT 1 FROM cors_client_origins o JOIN cors_clients c ON … WHERE o.origin = $1 AND c.enabled LIMIT 1
     const hit = await this.dataSource
       .createQueryBuilder(CorsClientOriginEntity, 'o')
@@ -29,7 +28,6 @@ export class TypeOrmCorsPolicyService implements ICorsPolicyService {
       .andWhere('c.enabled = :enabled', { enabled: true })
       .limit(1)
       .getRawOne<{ hit: number }>();
-    if (!hit) this.logger.debug?.(`Origin ${serialized} is not listed by any enabled client in the database`);
     return hit != null;
   }
 }
