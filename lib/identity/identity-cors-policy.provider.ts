@@ -35,10 +35,6 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
     private inner: ICorsPolicyProvider,
   ) {}
 
-  get corsPolicyName(): string {
-    return this.options.corsPolicyName;
-  }
-
   /** The provider this one decorates, and the service it asks (both may be replaced at bootstrap). */
   get decorated(): { inner: ICorsPolicyProvider; policyService: ICorsPolicyService } {
     return { inner: this.inner, policyService: this.policyService };
@@ -47,11 +43,6 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
   use(services: { inner?: ICorsPolicyProvider; policyService?: ICorsPolicyService }): void {
     this.inner = services.inner ?? this.inner;
     this.policyService = services.policyService ?? this.policyService;
-  }
-
-  isCorsPath(request: IncomingMessage): boolean {
-    const path = requestPath(request);
-    return path !== undefined && this.options.corsPaths.has(path);
   }
 
   /** Answers at once unless a step is asynchronous: ICorsPolicyService, or a host provider that returns a Promise. */
