@@ -15,6 +15,12 @@ describe.each(MOUNTS)('Vary: Origin is kept beside the handler\'s own Vary (%s)'
   });
   afterAll(() => app.close());
 
+  it("keeps the app's own Vary and adds Origin to it, even when the app sets Vary after the middleware", async () => {
+    const res = await request(app.getHttpServer()).get('/h/vary-header').set('Origin', A);
+    expect(res.headers['access-control-allow-origin']).toBe(A);
+    expect(res.headers.vary?.split(/\s*,\s*/).sort()).toEqual(['Accept-Encoding', 'Origin']);
+  });
+
   it("keeps Vary: Origin when the handler replaces Vary later", async () => {
     const res = await request(app.getHttpServer()).get('/h/late-vary').set('Origin', A);
     expect(res.headers['access-control-allow-origin']).toBe(A);

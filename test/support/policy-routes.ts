@@ -1,4 +1,4 @@
-import { Controller, Get, Module, Res } from '@nestjs/common';
+import { Controller, Get, Header, Module, Res } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { Response } from 'express';
 import { EnableCors, useIdentityCors, type CorsPolicyBuilder } from 'nest-identity-cors';
@@ -15,6 +15,7 @@ export const statusMessage = (res: object) => (res as { res: { statusMessage: st
 @Controller('h')
 export class PolicyRoutesController {
   @Get('plain') @EnableCors('listed') plain() { return 'plain'; }
+  @Get('vary-header') @EnableCors('listed') @Header('Vary', 'Accept-Encoding') varyHeader() { return 'vary'; }
   @Get('late-vary') @EnableCors('listed') lateVary(@Res({ passthrough: true }) res: Response) {
     res.setHeader('Vary', 'Accept-Encoding'); // replaces whatever the middleware set
     return 'late';

@@ -67,7 +67,9 @@ describe('DefaultCorsPolicyService (IdentityServer DefaultCorsPolicyServiceTests
     expect(await subject.isOriginAllowed('null')).toBe(true);
   });
 
-  it('logs nothing per decision: the middleware logs each denial once (RULES 21)', async () => {
+  it('logs nothing per decision, allowed or denied (the handler logs denials, RULES 21)', async () => {
+    subject.allowedOrigins.add('https://yes.example');
+    expect(await subject.isOriginAllowed('https://yes.example')).toBe(true);
     await subject.isOriginAllowed('https://nope.example');
     await subject.isOriginAllowed('not an origin');
     expect(logger.lines).toEqual([]);

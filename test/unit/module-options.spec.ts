@@ -152,7 +152,8 @@ describe('resolveOptions: what the module runs on', () => {
   it('resolves globalPolicy: true to the default policy, a name to that policy, false to none', () => {
     expect(resolveOptions({ defaultPolicy: partner, globalPolicy: true }).globalPolicy).toEqual({});
     expect(resolveOptions({ policies: { partner }, globalPolicy: 'partner' }).globalPolicy).toEqual({ name: 'partner' });
-    expect(resolveOptions({ policies: { partner }, globalPolicy: false }).globalPolicy).toBeUndefined();
+    // false is accepted at run time (a config flag), though the type leaves it out
+    expect(resolveOptions({ policies: { partner }, globalPolicy: false as never }).globalPolicy).toBeUndefined();
   });
 
   it.each<[string, Record<string, unknown>, string]>([
