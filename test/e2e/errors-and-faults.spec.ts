@@ -169,6 +169,8 @@ describe('a failing or slow policy service fails closed and the process keeps se
   });
 });
 
+// The handler answers synchronously while every step is synchronous, and starts the Promise and the policyTimeout
+// timer only at the first asynchronous step: a predicate's Promise, hang or throw must be decided as before.
 describe.each(MOUNTS)('policy predicates: async answers, timeouts and throws (%s)', (_label, early) => {
   let app: INestApplication;
   let logger: CaptureLogger;
