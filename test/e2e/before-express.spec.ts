@@ -210,6 +210,7 @@ describe.each([
       expect(broken.calls()).toBe(1);
       expect(res.status).toBe(200);
       expect(res.text).toBe('open');
+      expect(seenByExpress.filter((line) => line === 'GET /api/open?failing')).toHaveLength(1);
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       expect(logger.at('error').filter((line) => line.includes('CORS handling failed for GET /api/open;'))).toHaveLength(1);
     } finally {

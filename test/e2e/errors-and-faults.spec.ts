@@ -5,6 +5,7 @@ import { EnableCors, IdentityCorsModule, ICorsPolicyService, useIdentityCors } f
 import { Module } from '@nestjs/common';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
+import { B, MOUNTS, policies as namedPolicies, startPolicyRoutes } from '../support/policy-routes.js';
 
 const A = 'https://a.example';
 
@@ -165,5 +166,37 @@ describe('a failing or slow policy service fails closed and the process keeps se
     flaky.mode = 'ok';
     const res = await request(app.getHttpServer()).post('/connect/token').set('Origin', A);
     expect(res.headers['access-control-allow-origin']).toBe(A);
+  });
+});
+
+// The handler answers synchronously while every step is synchronous, and starts the Promise and the policyTimeout
+// timer only at the first asynchronous step: a predicate's Promise, hang or throw must be decided as before.
+describe.each(MOUNTS)('policy predicates: async answers, timeouts and throws (%s)', (_label, early) => {
+  let app: INestApplication;
+  let logger: CaptureLogger;
+  beforeAll(async () => {
+    ({ app, logger } = await startPolicyRoutes([IdentityCorsModule.forRoot({ policies: namedPolicies, policyTimeout: 50 })], early));
+  });
+  afterAll(() => app.close());
+
+  it('decides with an async predicate', async () => {
+    expect((await request(app.getHttpServer()).get('/h/late').set('Origin', B)).headers['access-control-allow-origin']).toBe(B);
+    expect((await request(app.getHttpServer()).get('/h/late').set('Origin', A)).headers['access-control-allow-origin']).toBeUndefined();
+  });
+
+  it('applies policyTimeout to an async predicate that never answers: denied, logged, still served', async () => {
+    const res = await request(app.getHttpServer()).get('/h/slow').set('Origin', A);
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('slow');
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    expect(logger.at('error').join('\n')).toMatch(/The CORS decision for https:\/\/a\.example \(policy 'slow'\) did not answer within 50 ms/);
+  });
+
+  it('treats a sync predicate that throws as a denial, logged, and still serves the request', async () => {
+    const res = await request(app.getHttpServer()).get('/h/broken').set('Origin', A);
+    expect(res.status).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+    expect(res.headers.vary).toBe('Origin');
+    expect(logger.at('error').join('\n')).toMatch(/denied because policy 'broken' failed: predicate exploded/);
   });
 });

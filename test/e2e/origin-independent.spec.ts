@@ -3,6 +3,8 @@ import request from 'supertest';
 import { CorsPolicyBuilder, CorsService, EnableCors, IdentityCorsModule } from 'nest-identity-cors';
 import { createApp } from '../support/app.js';
 import { corsHeaders } from '../support/raw-http.js';
+import { MOUNTS, policies, startPolicyRoutes } from '../support/policy-routes.js';
+import { countUrlParses } from '../support/url-parses.js';
 
 const A = 'https://a.example';
 const SPA = 'https://spa.example';
@@ -93,5 +95,29 @@ describe('CorsService, for an any-origin policy without credentials', () => {
   it('treats a request without Origin as no CORS request', async () => {
     const result = await new CorsService().evaluatePolicy({ method: 'GET', headers: {} }, policy);
     expect(result.isOriginAllowed).toBe(false);
+  });
+});
+
+describe.each(MOUNTS)('repeated origins are checked once (%s)', (_label, early) => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    ({ app } = await startPolicyRoutes([IdentityCorsModule.forRoot({ policies, policyTimeout: 50 })], early));
+  });
+  afterAll(() => app.close());
+
+  it('gives the same answer to the same origin every time, parsing each distinct Origin at most once (memoized checks)', async () => {
+    const parses = await countUrlParses([A, `${A}/`], async () => {
+      for (let i = 0; i < 3; i++) {
+        const allowed = await request(app.getHttpServer()).get('/h/plain').set('Origin', A);
+        expect(allowed.headers['access-control-allow-origin']).toBe(A);
+        const malformed = await request(app.getHttpServer()).get('/h/plain').set('Origin', `${A}/`);
+        expect(malformed.status).toBe(200);
+        expect(malformed.headers['access-control-allow-origin']).toBeUndefined();
+        expect(malformed.headers.vary).toBe('Origin');
+      }
+    });
+    // without the memo each of the 3 requests per Origin parses it again; with it, only the first (or none, if remembered)
+    expect(parses.get(A)).toBeLessThanOrEqual(1);
+    expect(parses.get(`${A}/`)).toBeLessThanOrEqual(1);
   });
 });

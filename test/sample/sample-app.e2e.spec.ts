@@ -322,7 +322,8 @@ describe('sample app configuration errors', () => {
         Logger.overrideLogger(['fatal', 'error', 'warn', 'log']);
       }
     };
-    expect(await printedForDeniedOrigin({})).toBe('');
+    // Another app's start-up lines may land in the window (Nest buffers them): the claim is about DEBUG lines.
+    expect(await printedForDeniedOrigin({})).not.toMatch(/DEBUG/);
     expect(await printedForDeniedOrigin(optionsFromEnv({ LOG_LEVEL: 'debug' }))).toMatch(/DEBUG.*CORS request denied \(service-denied, policy 'IdentityServer'\)/);
   });
 

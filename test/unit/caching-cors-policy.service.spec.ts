@@ -44,7 +44,7 @@ describe('CachingCorsPolicyService', () => {
     expect(inner.calls).toEqual([A, B]);
   });
 
-  it('answers a cached origin at once (a boolean, no Promise) and a miss through the one shared query (a Promise)', async () => {
+  it('answers a cached origin at once (a boolean, no Promise) and a miss in a Promise, asking the wrapped service once per origin', async () => {
     const cache = new CachingCorsPolicyService(inner, { bus });
     const miss = cache.isOriginAllowed(A);
     expect(miss).toBeInstanceOf(Promise);

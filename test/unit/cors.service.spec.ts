@@ -82,7 +82,7 @@ describe('CorsService.evaluatePolicy (after ASP.NET Core CorsService)', () => {
       expect(result.allowedHeaders).toEqual([]);
     });
 
-    it('never reflects malformed method or header lists', async () => {
+    it('refuses a preflight whose method or header list is malformed or too long, rather than reflecting it', async () => {
       const anything = build((b) => b.withOrigins('https://a.example').allowAnyMethod().allowAnyHeader());
       expect((await service.evaluatePolicy(preflight('https://a.example', 'GET\u00ff'), anything)).isOriginAllowed).toBe(false);
       expect((await service.evaluatePolicy(preflight('https://a.example', 'GET', 'x-ok, bad header'), anything)).isOriginAllowed).toBe(false);

@@ -67,12 +67,44 @@ describe('DefaultCorsPolicyService (IdentityServer DefaultCorsPolicyServiceTests
     expect(await subject.isOriginAllowed('null')).toBe(true);
   });
 
-  it('logs nothing per decision: the middleware logs each denial once (RULES 21)', async () => {
+  it('logs nothing per decision, allowed or denied (the handler logs denials, RULES 21)', async () => {
+    subject.allowedOrigins.add('https://yes.example');
+    expect(await subject.isOriginAllowed('https://yes.example')).toBe(true);
     await subject.isOriginAllowed('https://nope.example');
     await subject.isOriginAllowed('not an origin');
     expect(logger.lines).toEqual([]);
   });
 });
+
+/**
+ * Runs `action` counting keyed lookups (Map/Set get and has) and scans (iterating a Map, Set or Array)
+ * made while it runs: an index decides with one lookup and no scan, whatever the number of entries.
+ */
+function countCollectionCalls<T>(action: () => T): { answer: T; lookups: number; scans: number } {
+  let lookups = 0;
+  let scans = 0;
+  const restore: Array<() => void> = [];
+  const wrap = (proto: object, key: PropertyKey, onCall: () => void) => {
+    const original = Reflect.get(proto, key) as (...args: unknown[]) => unknown;
+    Reflect.set(proto, key, function (this: unknown, ...args: unknown[]) {
+      onCall();
+      return original.apply(this, args);
+    });
+    restore.push(() => Reflect.set(proto, key, original));
+  };
+  for (const proto of [Map.prototype, Set.prototype]) {
+    for (const key of ['get', 'has']) if (key in proto) wrap(proto, key, () => lookups++);
+    for (const key of ['forEach', 'keys', 'values', 'entries', Symbol.iterator]) wrap(proto, key, () => scans++);
+  }
+  for (const key of ['forEach', 'some', 'every', 'find', 'findIndex', 'filter', 'map', 'includes', 'indexOf', 'reduce', 'values', 'entries', Symbol.iterator]) {
+    wrap(Array.prototype, key, () => scans++);
+  }
+  try {
+    return { answer: action(), lookups, scans };
+  } finally {
+    for (const undo of restore.reverse()) undo();
+  }
+}
 
 describe('InMemoryClientStore and InMemoryCorsPolicyService', () => {
   it('allows origins of enabled clients only', async () => {
@@ -108,12 +140,24 @@ describe('InMemoryClientStore and InMemoryCorsPolicyService', () => {
     expect(() => new InMemoryClientStore([{ clientId: 'x', allowedCorsOrigins: [] }, { clientId: 'x', allowedCorsOrigins: [] }])).toThrow(/configured twice/);
   });
 
-  it('looks up in an index: 100,000 clients answer the same as 3', async () => {
+  it('looks up in an index: one keyed lookup and no scan per decision, with 100,000 clients as with 3', async () => {
     const clients = Array.from({ length: 100_000 }, (_, i) => ({ clientId: `c${i}`, allowedCorsOrigins: [`https://app${i}.example`] }));
     const service = new InMemoryCorsPolicyService(clients);
     expect(service.store.size).toBe(100_000);
     expect(await service.isOriginAllowed('https://app99999.example')).toBe(true);
     expect(await service.isOriginAllowed('https://app100000.example')).toBe(false);
+    const small = new InMemoryClientStore(clients.slice(0, 3));
+    for (const [store, origin, allowed] of [
+      [service.store, 'https://app99999.example', true],
+      [service.store, 'https://app100000.example', false],
+      [small, 'https://app2.example', true],
+      [small, 'https://app3.example', false],
+    ] as const) {
+      const { answer, lookups, scans } = countCollectionCalls(() => store.isOriginAllowed(origin));
+      expect(answer).toBe(allowed);
+      expect(lookups).toBe(1);
+      expect(scans).toBe(0);
+    }
   });
 });
 

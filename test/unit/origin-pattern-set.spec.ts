@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { countUrlParses } from '../support/url-parses.js';
 import { mayBeSameOrigin, parseRequestOrigin, serverOrigin } from '../../lib/core/origin.js';
 import { OriginPattern, OriginPatternSet } from '../../lib/core/origin-pattern.js';
 
@@ -65,6 +66,18 @@ describe('memoized origin checks', () => {
     expect(serverOrigin('http', 'Localhost:80')).toBe('http://localhost');
     expect(serverOrigin('http', 'bad host')).toBeUndefined();
     expect(serverOrigin('http', 'bad host')).toBeUndefined();
+  });
+
+  it('parse each distinct value with new URL once; later calls answer from the memo', async () => {
+    // an origin, and a value refused only once parsed (a browser never sends upper case): both are remembered
+    const fresh = ['https://memo-probe.example', 'HTTPS://MEMO-PROBE.example'];
+    const parses = await countUrlParses([...fresh, 'http://memo-host.example'], () => {
+      for (let i = 0; i < 3; i++) {
+        for (const value of fresh) parseRequestOrigin(value);
+        serverOrigin('http', 'memo-host.example');
+      }
+    });
+    expect(Object.fromEntries(parses)).toEqual({ 'https://memo-probe.example': 1, 'HTTPS://MEMO-PROBE.example': 1, 'http://memo-host.example': 1 });
   });
 });
 

@@ -1,0 +1,149 @@
+import { Controller, Module, Post, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DefaultCorsPolicyService, ICorsPolicyService, IdentityCorsModule } from 'nest-identity-cors';
+import { createApp } from '../support/app.js';
+import { CaptureLogger } from '../support/capture-logger.js';
+import { acao, ApiController, clients, EVIL, IdentityController, PARTNER, policies, server, SPA } from '../support/identity-app.js';
+
+// Identity-endpoint CORS as a browser sees it: which paths, which origins, same-origin requests, max-age,
+// and the built-in DefaultCorsPolicyService configured through options.
+
+describe('identity endpoints with in-memory clients', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await createApp({ imports: [IdentityCorsModule.forRoot({ policies, identity: { clients, preflightCacheDuration: 600 } })], controllers: [IdentityController, ApiController] });
+  });
+  afterAll(() => app.close());
+
+  it.each([
+    ['get', '/.well-known/openid-configuration'],
+    ['get', '/.well-known/openid-configuration/jwks'],
+    ['post', '/connect/token'],
+    ['get', '/connect/userinfo'],
+    ['post', '/connect/revocation'],
+  ] as const)('%s %s allows a listed client origin (RULES 11)', async (method, path) => {
+    const res = await server(app)[method](path).set('Origin', SPA);
+    expect(acao(res)).toBe(SPA);
+    expect(res.headers['access-control-allow-credentials']).toBeUndefined();
+    expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate,DPoP-Nonce');
+    expect(res.headers.vary).toBe('Origin');
+  });
+
+  it('answers identity preflights with the requested method and headers and the configured max-age', async () => {
+    const res = await server(app)
+      .options('/connect/token')
+      .set('Origin', SPA)
+      .set('Access-Control-Request-Method', 'POST')
+      .set('Access-Control-Request-Headers', 'content-type, dpop');
+    expect(res.status).toBe(204);
+    expect(acao(res)).toBe(SPA);
+    expect(res.headers['access-control-allow-methods']).toBe('POST');
+    expect(res.headers['access-control-allow-headers']).toBe('content-type,dpop');
+    expect(res.headers['access-control-max-age']).toBe('600');
+    expect(res.headers.vary).toBe('Origin, Access-Control-Request-Method, Access-Control-Request-Headers');
+  });
+
+  it('denies unlisted origins and disabled clients, and the endpoint still runs (RULES 7)', async () => {
+    for (const origin of [EVIL, 'https://off.example', PARTNER, 'null']) {
+      const res = await server(app).post('/connect/token').set('Origin', origin);
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({ access_token: 't' });
+      expect(acao(res)).toBeUndefined();
+    }
+  });
+
+  it('does not apply to other identity-looking paths', async () => {
+    expect(acao(await server(app).get('/connect/authorize').set('Origin', SPA))).toBeUndefined();
+  });
+
+  it('skips CORS for the server origin itself', async () => {
+    const res = await server(app).get('/connect/userinfo').set('Host', 'id.example:8443').set('Origin', 'http://id.example:8443');
+    expect(acao(res)).toBeUndefined();
+  });
+
+  it('skips CORS for the server origin even when a client lists it, however Host spells it', async () => {
+    const own = ['http://id.example', 'http://id.example:8443'];
+    const selfListed = await createApp({
+      imports: [IdentityCorsModule.forRoot({ identity: { clients: [{ clientId: 'self', allowedCorsOrigins: own }] } })],
+      controllers: [IdentityController],
+    });
+    try {
+      const userinfo = (host: string, origin: string) => server(selfListed).get('/connect/userinfo').set('Host', host).set('Origin', origin);
+      expect(acao(await userinfo('id.example:8443', own[1]!))).toBeUndefined();
+      expect(acao(await userinfo('ID.example:80', own[0]!))).toBeUndefined();
+      // from another host the same origins are cross-origin, and allowed
+      expect(acao(await userinfo('other.example', own[0]!))).toBe(own[0]);
+      expect(acao(await userinfo('id.example:3000', own[1]!))).toBe(own[1]);
+    } finally {
+      await selfListed.close();
+    }
+  });
+
+  it("leaves the host's policies and decorators as if the identity layer were not there (RULES 12)", async () => {
+    const partner = await server(app).get('/api/partner').set('Origin', PARTNER);
+    expect(acao(partner)).toBe(PARTNER);
+    expect(partner.headers['access-control-allow-credentials']).toBe('true');
+    expect(acao(await server(app).get('/api/partner').set('Origin', SPA))).toBeUndefined();
+    const plain = await server(app).get('/api/plain').set('Origin', SPA);
+    expect(acao(plain)).toBeUndefined();
+    expect(plain.headers.vary).toBeUndefined();
+  });
+});
+
+describe('DefaultCorsPolicyService through options', () => {
+  it('allowedOrigins allows exactly those origins', async () => {
+    const app = await createApp({ imports: [IdentityCorsModule.forRoot({ identity: { allowedOrigins: ['HTTPS://SPA.example:443'] } })], controllers: [IdentityController] });
+    expect(acao(await server(app).get('/connect/userinfo').set('Origin', SPA))).toBe(SPA);
+    expect(acao(await server(app).get('/connect/userinfo').set('Origin', EVIL))).toBeUndefined();
+    expect(app.get(ICorsPolicyService)).toBeInstanceOf(DefaultCorsPolicyService);
+    await app.close();
+  });
+
+  it('denies everything by default', async () => {
+    const app = await createApp({ imports: [IdentityCorsModule.forRoot({})], controllers: [IdentityController] });
+    expect(acao(await server(app).get('/connect/userinfo').set('Origin', SPA))).toBeUndefined();
+    await app.close();
+  });
+
+  it('allowAll allows any origin (but not null) and warns at startup', async () => {
+    const logger = new CaptureLogger();
+    @Module({ imports: [IdentityCorsModule.forRoot({ identity: { allowAll: true } })], controllers: [IdentityController] })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
+    await app.init();
+    expect(acao(await server(app).get('/connect/userinfo').set('Origin', EVIL))).toBe(EVIL);
+    expect(acao(await server(app).get('/connect/userinfo').set('Origin', 'null'))).toBeUndefined();
+    expect(logger.at('warn').join()).toMatch(/allowAll is true.*Use with caution/);
+    await app.close();
+  });
+
+  it('custom corsPaths and corsPolicyName', async () => {
+    @Controller('oauth') class OAuth { @Post('token') token() { return 'ok'; } }
+    const app = await createApp({
+      imports: [IdentityCorsModule.forRoot({ identity: { corsPaths: ['/oauth/token'], corsPolicyName: 'Identity', allowedOrigins: [SPA] } })],
+      controllers: [OAuth, IdentityController],
+    });
+    expect(acao(await server(app).post('/oauth/token').set('Origin', SPA))).toBe(SPA);
+    expect(acao(await server(app).post('/connect/token').set('Origin', SPA))).toBeUndefined();
+    await app.close();
+  });
+
+  it('logs denials with their reason at debug level (RULES 13)', async () => {
+    const logger = new CaptureLogger();
+    @Module({ imports: [IdentityCorsModule.forRoot({ policies, identity: { clients } })], controllers: [IdentityController, ApiController] })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
+    await app.init();
+    await server(app).post('/connect/token').set('Origin', EVIL);
+    await server(app).get('/api/partner').set('Origin', EVIL);
+    await server(app).get('/api/partner').set('Origin', 'https://bad.example/');
+    const debug = logger.at('debug');
+    // One line per denied request (RULES 21), with its reason code, the policy and an example.
+    expect(debug).toEqual([
+      `CORS request denied (service-denied, policy 'IdentityServer'): ICorsPolicyService did not allow the origin; e.g. Origin "${EVIL}" to "/connect/token"`,
+      `CORS request denied (origin-not-allowed, policy 'partner'): the policy does not allow the origin; e.g. Origin "${EVIL}" to "/api/partner"`,
+      `CORS request denied (origin-invalid, policy 'partner'): the Origin header is not a serialized origin; e.g. Origin "https://bad.example/" to "/api/partner"`,
+    ]);
+    await app.close();
+  });
+});

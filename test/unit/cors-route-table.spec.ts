@@ -1,0 +1,114 @@
+import { CorsRouteTable } from '../../lib/handler/cors-route-table.js';
+import type { RouteMatch, RouteMatcher } from '../../lib/handler/route-target.js';
+import { CorsPathSet } from '../../lib/identity/cors-paths.js';
+
+// The route table answers which policy a method and path get; the platform's router (here a fake that
+// counts its calls) answers which route serves them.
+
+const items: RouteMatch = { handlerName: 'ItemsController.list', cors: { enabled: true, policyName: 'a' } };
+const byDefault: RouteMatch = { handlerName: 'ItemsController.create', cors: { enabled: true } };
+const secret: RouteMatch = { handlerName: 'ItemsController.secret', cors: { enabled: false } };
+const health: RouteMatch = { handlerName: 'HealthController.check' };
+
+/** A router that serves `routes` by `METHOD path`, counting how often it is asked. */
+class CountingMatcher implements RouteMatcher {
+  calls = 0;
+  constructor(private readonly served: Record<string, RouteMatch>) {}
+  get routes() {
+    return [...new Set(Object.values(this.served))];
+  }
+  match(method: string, path: string) {
+    this.calls++;
+    return this.served[`${method} ${path}`];
+  }
+}
+
+const served = {
+  'GET /items': items,
+  'POST /items': byDefault,
+  'GET /items/secret': secret,
+  'GET /health': health,
+  // a host route on an identity path: the identity policy still answers there
+  'POST /connect/token': items,
+};
+
+function table(global?: { name?: string }) {
+  const routes = new CorsRouteTable(new CorsPathSet(['/connect/token']), 'IdentityServer');
+  const matcher = new CountingMatcher(served);
+  routes.use(matcher, global);
+  return { routes, matcher };
+}
+
+describe('CorsRouteTable', () => {
+  it('answers the identity paths with the identity policy, before asking the router', () => {
+    const { routes, matcher } = table({ name: 'global' });
+    expect(routes.resolve('POST', '/connect/token')).toEqual({ kind: 'identity', policyName: 'IdentityServer' });
+    expect(routes.resolve('GET', '/Connect/Token/')).toEqual({ kind: 'identity', policyName: 'IdentityServer' });
+    expect(matcher.calls).toBe(0);
+  });
+
+  it("gives a route its own @EnableCors policy (a name, or the default policy), whatever the global policy", () => {
+    const { routes } = table({ name: 'global' });
+    expect(routes.resolve('GET', '/items')).toEqual({ kind: 'route', policyName: 'a', handlerName: 'ItemsController.list' });
+    expect(routes.resolve('POST', '/items')).toEqual({ kind: 'route', policyName: undefined, handlerName: 'ItemsController.create' });
+  });
+
+  it('gives a route without CORS metadata the global policy, and no CORS without one', () => {
+    expect(table({ name: 'global' }).routes.resolve('GET', '/health')).toEqual({ kind: 'global', policyName: 'global', handlerName: 'HealthController.check' });
+    expect(table({}).routes.resolve('GET', '/health')).toEqual({ kind: 'global', policyName: undefined, handlerName: 'HealthController.check' });
+    expect(table().routes.resolve('GET', '/health')).toBeNull();
+  });
+
+  it('gives a path no route serves the global policy as unrouted, and no CORS without one', () => {
+    expect(table({ name: 'global' }).routes.resolve('GET', '/nowhere')).toEqual({ kind: 'unrouted', policyName: 'global' });
+    expect(table().routes.resolve('GET', '/nowhere')).toBeNull();
+  });
+
+  it('answers @DisableCors with no CORS, even under a global policy', () => {
+    expect(table({ name: 'global' }).routes.resolve('GET', '/items/secret')).toBeNull();
+  });
+
+  it('answers no CORS for a request without a path, without asking the router', () => {
+    const { routes, matcher } = table({ name: 'global' });
+    expect(routes.resolve('GET', undefined)).toBeNull();
+    expect(matcher.calls).toBe(0);
+  });
+
+  it('asks the router once per method and path, then answers from its cache', () => {
+    const { routes, matcher } = table({ name: 'global' });
+    for (let i = 0; i < 3; i++) {
+      expect(routes.resolve('GET', '/items')?.kind).toBe('route');
+      expect(routes.resolve('POST', '/items')?.kind).toBe('route');
+      expect(routes.resolve('GET', '/nowhere')?.kind).toBe('unrouted');
+    }
+    expect(matcher.calls).toBe(3);
+  });
+
+  it('does not remember methods Node does not know (a preflight may ask about any token)', () => {
+    const { routes, matcher } = table({ name: 'global' });
+    for (let i = 0; i < 3; i++) expect(routes.resolve('FROBNICATE', '/items')).toEqual({ kind: 'unrouted', policyName: 'global' });
+    expect(matcher.calls).toBe(3);
+  });
+
+  it('forgets every cached answer when it takes new routes', () => {
+    const { routes, matcher } = table({ name: 'global' });
+    expect(routes.resolve('GET', '/items')?.kind).toBe('route');
+    const next = new CountingMatcher({ 'GET /items': secret });
+    routes.use(next, { name: 'global' });
+    expect(routes.resolve('GET', '/items')).toBeNull();
+    expect(next.calls).toBe(1);
+    expect(matcher.calls).toBe(1);
+  });
+
+  it('evicts the oldest paths once the cached paths outgrow its size bound', () => {
+    const { routes, matcher } = table({ name: 'global' });
+    // each entry counts its path length + 256 against a bound of 1,000,000: 5,000 paths of ~2 KB overflow it
+    const long = 'x'.repeat(2000);
+    for (let i = 0; i < 5000; i++) routes.resolve('GET', `/${long}/${i}`);
+    const asked = matcher.calls;
+    routes.resolve('GET', `/${long}/0`); // the oldest path was evicted: asked again
+    expect(matcher.calls).toBe(asked + 1);
+    routes.resolve('GET', `/${long}/4999`); // the newest is still cached
+    expect(matcher.calls).toBe(asked + 1);
+  });
+});
