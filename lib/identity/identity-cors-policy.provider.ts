@@ -60,6 +60,11 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
   decide(request: IncomingMessage): MaybePromise<CorsPolicy | IdentityDenial> {
     const path = requestPath(request);
     if (path === undefined || !this.options.corsPaths.has(path)) return 'no-policy';
+    return this.decideOrigin(request);
+  }
+
+  /** decide, for a caller that knows the request is to an identity path (the handler: its route table found it). */
+  decideOrigin(request: IncomingMessage): MaybePromise<CorsPolicy | IdentityDenial> {
     const origin = parseRequestOrigin(request.headers.origin);
     if (origin === undefined) return 'origin-invalid';
     // The host names compare first: reading Express's req.protocol costs more than the rest of this check.

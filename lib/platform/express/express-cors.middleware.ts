@@ -205,7 +205,8 @@ export class ExpressCorsMiddleware implements NestMiddleware {
       this.mark(res, VARY_ON_ORIGIN);
       return false;
     }
-    const result = this.handler.decide(req, origin, requestPath(req) ?? String(req.url), target, preflight);
+    // The path is only the example of a denial's log line: the raw target, quoted and bounded there, costs no parse.
+    const result = this.handler.decide(req, origin, String(req.url), target, preflight);
     if (isPromiseLike(result)) return result.then((decided) => this.respond(decided, res, preflight));
     return this.respond(result, res, preflight);
   }
