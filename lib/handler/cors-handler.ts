@@ -112,7 +112,11 @@ export class CorsHandler {
   }
 
   private logDenial(reason: CorsDenialReason, requestOrigin: string, path: string, target: RouteTarget, trace: DecisionTrace | undefined): void {
-    if (trace) trace.reason = reason;
+    // An explanation is not a request: it learns the reason instead of logging a denial.
+    if (trace) {
+      trace.reason = reason;
+      return;
+    }
     // The cause is the reason and the policy (a bounded set); the origin and path are only its example.
     this.logs.limited('debug', `${reason} ${sourceOf(target)}`, () => `CORS request denied (${reason}, ${policyLabel(target)}): ${DENIAL_TEXT[reason]}; e.g. ${example(requestOrigin, path)}`);
   }

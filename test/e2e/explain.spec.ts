@@ -1,7 +1,9 @@
-import { Controller, Get, Post, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Module, Post, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import { CorsExplainer, DisableCors, EnableCors, IdentityCorsModule } from 'nest-identity-cors';
 import { createApp } from '../support/app.js';
+import { CaptureLogger } from '../support/capture-logger.js';
 
 // Issue 18: the in-app explainer answers from the same route table and CorsHandler.decide as real requests,
 // without sending anything. (Every createApp suite also checks it against each response: explain-agreement.ts.)
@@ -153,6 +155,36 @@ describe('CorsExplainer: a failing ICorsPolicyService', () => {
     expect(explanation).toMatchObject({ decision: 'denied', reason: 'policy-failed', timedOut: true, headers: { Vary: 'Origin' } });
     expect(explanation.error).toContain('did not answer within 50 ms');
     expect(explanation.reasonText).toContain("the identity policy 'IdentityServer' timed out");
+    await app.close();
+  });
+});
+
+describe('CorsExplainer and the denial log', () => {
+  it('explaining a malformed preflight logs nothing; the real one is logged with reason preflight-invalid', async () => {
+    const logger = new CaptureLogger();
+    @Module({ imports: [IdentityCorsModule.forRoot({ policies: { partner: (b) => b.withOrigins(PARTNER) } })], controllers: [ApiController] })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
+    await app.init();
+    const malformed = { 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'bad header' };
+    // Explained first: a line of its own would take the cause's place in the (rate-limited) log.
+    const explained = await app.get(CorsExplainer).explain({ method: 'OPTIONS', path: '/api/partner', headers: { Origin: EVIL, ...malformed } });
+    expect(explained).toMatchObject({ reason: 'preflight-invalid' });
+    await request(app.getHttpServer()).options('/api/partner').set({ Origin: PARTNER, ...malformed });
+    expect(logger.at('debug')).toEqual([
+      `CORS request denied (preflight-invalid, policy 'partner'): Access-Control-Request-Method or -Headers is malformed; e.g. Origin "${PARTNER}" to "/api/partner"`,
+    ]);
+    await app.close();
+  });
+});
+
+describe('CorsExplainer: a throwing ICorsPolicyService', () => {
+  it('says the identity policy failed (not timed out), with the error', async () => {
+    const isOriginAllowed = () => Promise.reject(new Error('store down'));
+    const app = await createApp({ imports: [IdentityCorsModule.forRoot({}, { corsPolicyService: { useValue: { isOriginAllowed } } })], controllers: [IdentityController] });
+    const explanation = await app.get(CorsExplainer).explain({ method: 'POST', path: '/connect/token', headers: { Origin: SPA } });
+    expect(explanation).toMatchObject({ decision: 'denied', reason: 'policy-failed', timedOut: false, error: 'store down' });
+    expect(explanation.reasonText).toBe("the identity policy 'IdentityServer' failed: store down");
     await app.close();
   });
 });
