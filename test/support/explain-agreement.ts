@@ -22,9 +22,12 @@ const queued: Array<() => Promise<void>> = [];
 const running = new Set<Promise<void>>();
 const mismatches: string[] = [];
 
-/** Watches every request `app` serves from now on; its close first explains the requests it served. */
+const checked = new WeakSet<INestApplication>();
+
+/** Watches every request `app` serves from now on (once per app); its close first explains the requests it served. */
 export function checkExplainerAgreement(app: INestApplication, when: ExplainerAgreement = 'after-test'): void {
-  if (when === false) return;
+  if (when === false || checked.has(app)) return;
+  checked.add(app);
   let explainer: CorsExplainer;
   try {
     explainer = app.get(CorsExplainer, { strict: false });
@@ -32,7 +35,13 @@ export function checkExplainerAgreement(app: INestApplication, when: ExplainerAg
     return; // An app without IdentityCorsModule: nothing to explain.
   }
   const server = app.getHttpServer() as Server;
-  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+  // Seen through emit, not a listener of its own: the module replaces the server's listeners as the app initializes.
+  const emit = server.emit;
+  server.emit = function emitChecked(this: Server, event: string | symbol, ...args: unknown[]) {
+    if (event === 'request') watch(args[0] as IncomingMessage, args[1] as ServerResponse);
+    return Reflect.apply(emit, this, [event, ...args]) as boolean;
+  } as Server['emit'];
+  function watch(req: IncomingMessage, res: ServerResponse): void {
     // Taken now: the app may rewrite req.url or headers while it serves the request.
     const request = { method: req.method ?? 'GET', path: req.url ?? '', headers: { ...req.headers } };
     res.once('finish', () => {
@@ -50,7 +59,7 @@ export function checkExplainerAgreement(app: INestApplication, when: ExplainerAg
       running.add(started);
       void started.finally(() => running.delete(started));
     });
-  });
+  }
   const close = app.close.bind(app);
   app.close = async () => {
     await settle();
