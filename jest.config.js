@@ -31,6 +31,8 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   setupFiles: ['<rootDir>/test/support/nest-log-levels.ts'],
+  // The in-app explainer must agree with every response a createApp app sends (issue 18).
+  setupFilesAfterEnv: ['<rootDir>/test/support/explain-agreement.setup.ts'],
   testMatch: ['<rootDir>/test/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', ...(browserTests ? [] : ['<rootDir>/test/browser/', '\\.browser\\.spec\\.ts$'])],
   testTimeout: 30000,

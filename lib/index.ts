@@ -29,6 +29,17 @@ export { IdentityCorsOptionsError } from './nest/identity-cors-options.validatio
 export { EnableCors, DisableCors } from './nest/cors.decorator.js';
 export { useIdentityCors } from './nest/use-identity-cors.js';
 
+// Explaining a decision without sending a request (the same code decides real requests)
+export {
+  CorsExplainer,
+  type CorsExplainRequest,
+  type CorsExplanation,
+  type CorsExplanationReason,
+  type CorsPolicySource,
+  type CorsPolicySummary,
+} from './handler/cors-explainer.js';
+export type { CorsDenialReason } from './core/denial-reason.js';
+
 // Decision cache and invalidation (database store: 'nest-identity-cors/typeorm'; Redis bus: 'nest-identity-cors/redis')
 export { CachingCorsPolicyService, CorsCacheUnavailableError, type CachingCorsPolicyServiceOptions } from './cache/caching-cors-policy.service.js';
 export { ICorsInvalidationBus, type CorsInvalidation } from './cache/cors-invalidation-bus.interface.js';

@@ -9,6 +9,8 @@ export type CorsDenialReason =
   | 'origin-invalid'
   /** The route's policy does not allow the origin. */
   | 'origin-not-allowed'
+  /** A preflight whose Access-Control-Request-Method or -Headers is not a token (list), or too long. */
+  | 'preflight-invalid'
   /** ICorsPolicyService did not allow the origin on an identity path (RULES 11). */
   | 'service-denied'
   /** The policy's provider, service or predicate threw or timed out (RULES 10). */
@@ -21,6 +23,7 @@ export const DENIAL_TEXT: Readonly<Record<CorsDenialReason, string>> = {
   'no-policy': 'no CORS policy applies',
   'origin-invalid': 'the Origin header is not a serialized origin',
   'origin-not-allowed': 'the policy does not allow the origin',
+  'preflight-invalid': 'Access-Control-Request-Method or -Headers is malformed',
   'service-denied': 'ICorsPolicyService did not allow the origin',
   'policy-failed': 'the policy failed',
   'server-origin': "the origin is the server's own, so no CORS is needed",

@@ -5,7 +5,7 @@ import { answersAnyOrigin, type CorsResult, CorsService, deniedResult } from '..
 import { type CorsDenialReason, DENIAL_TEXT } from '../core/denial-reason.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { parseRequestOrigin } from '../core/origin.js';
-import { withTimeout } from '../core/with-timeout.js';
+import { TimeoutError, withTimeout } from '../core/with-timeout.js';
 import { IdentityCorsPolicyProvider, type IdentityDenial } from '../identity/identity-cors-policy.provider.js';
 import type { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import { LogLimiter } from './log-limiter.js';
@@ -20,6 +20,8 @@ export interface DecisionTrace {
   reason?: CorsDenialReason;
   /** The error of a failing policy (reason 'policy-failed'). */
   error?: string;
+  /** The failing policy did not answer within policyTimeout. */
+  timedOut?: boolean;
 }
 
 /**
@@ -98,7 +100,8 @@ export class CorsHandler {
   }
 
   private checkDenied(result: CorsResult, origin: string, path: string, target: RouteTarget, trace: DecisionTrace | undefined): CorsResult {
-    if (!result.isOriginAllowed) this.logDenial('origin-not-allowed', origin, path, target, trace);
+    // A malformed preflight's denial varies on its Access-Control-Request-* headers; an origin's does not.
+    if (!result.isOriginAllowed) this.logDenial(result.varyByRequestMethod ? 'preflight-invalid' : 'origin-not-allowed', origin, path, target, trace);
     return result;
   }
 
@@ -109,7 +112,11 @@ export class CorsHandler {
   }
 
   private logDenial(reason: CorsDenialReason, requestOrigin: string, path: string, target: RouteTarget, trace: DecisionTrace | undefined): void {
-    if (trace) trace.reason = reason;
+    // An explanation is not a request: it learns the reason instead of logging a denial.
+    if (trace) {
+      trace.reason = reason;
+      return;
+    }
     // The cause is the reason and the policy (a bounded set); the origin and path are only its example.
     this.logs.limited('debug', `${reason} ${sourceOf(target)}`, () => `CORS request denied (${reason}, ${policyLabel(target)}): ${DENIAL_TEXT[reason]}; e.g. ${example(requestOrigin, path)}`);
   }
@@ -119,6 +126,7 @@ export class CorsHandler {
     if (trace) {
       trace.reason = 'policy-failed';
       trace.error = message;
+      trace.timedOut = error instanceof TimeoutError;
     }
     const origin = parseRequestOrigin(requestOrigin) ?? JSON.stringify(String(requestOrigin).slice(0, 100));
     this.logs.failed(sourceOf(target), policyLabel(target), message, `CORS request from origin ${origin} to ${String(path).slice(0, 200)}`);

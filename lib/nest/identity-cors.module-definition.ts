@@ -1,5 +1,6 @@
 import { ConfigurableModuleBuilder, type DynamicModule } from '@nestjs/common';
 import { CorsService } from '../core/cors.service.js';
+import { CorsExplainer } from '../handler/cors-explainer.js';
 import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
 import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import { RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
@@ -15,6 +16,6 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN, OPTIONS_TYPE, ASYN
       ...definition,
       global: extras.isGlobal,
       providers: [...(definition.providers ?? []), ...identityCorsProviders(MODULE_OPTIONS_TOKEN, extras)],
-      exports: [ICorsPolicyService, ICorsPolicyProvider, CorsService, RESOLVED_CORS_OPTIONS],
+      exports: [ICorsPolicyService, ICorsPolicyProvider, CorsService, CorsExplainer, RESOLVED_CORS_OPTIONS],
     }))
     .build();

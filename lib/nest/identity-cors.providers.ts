@@ -1,5 +1,6 @@
 import { Logger, type Provider } from '@nestjs/common';
 import { CorsService } from '../core/cors.service.js';
+import { CorsExplainer } from '../handler/cors-explainer.js';
 import { CorsHandler } from '../handler/cors-handler.js';
 import { CorsRouteTable } from '../handler/cors-route-table.js';
 import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
@@ -71,6 +72,11 @@ export function identityCorsProviders(optionsToken: string | symbol, extras: Ide
       provide: CorsHandler,
       useFactory: (provider: ICorsPolicyProvider, cors: CorsService, options: ResolvedCorsOptions) => new CorsHandler(provider, cors, options.policyTimeout),
       inject: [ICorsPolicyProvider, CorsService, RESOLVED_CORS_OPTIONS],
+    },
+    {
+      provide: CorsExplainer,
+      useFactory: (handler: CorsHandler, cors: CorsService, routes: CorsRouteTable) => new CorsExplainer(handler, cors, routes),
+      inject: [CorsHandler, CorsService, CorsRouteTable],
     },
     {
       provide: ExpressCorsMiddleware,

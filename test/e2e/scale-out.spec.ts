@@ -119,7 +119,7 @@ describe("wired as docs/database-store.md's Caching and scale-out section shows"
   class AppModule {}
 
   it('the store and the cache share the bus: a write is honoured by the next request, and close() ends the bus', async () => {
-    const app = await createApp({ imports: [AppModule] });
+    const app = await createApp({ imports: [AppModule] }, { explainerAgreement: 'at-response' }); // store writes between requests
     const bus = app.get<ICorsInvalidationBus>(ICorsInvalidationBus);
     if (bus instanceof RedisCorsInvalidationBus) await bus.ready();
     const store = app.get(TypeOrmClientStore);

@@ -149,10 +149,13 @@ describe.each(BACKENDS)('TypeORM client store on %s', (backend) => {
     let service: CachingCorsPolicyService;
     beforeEach(async () => {
       service = new CachingCorsPolicyService(new TypeOrmCorsPolicyService(ds), { bus });
-      app = await createApp({
-        imports: [IdentityCorsModule.forRoot({}, { corsPolicyService: { useValue: service } })],
-        controllers: [TokenController],
-      });
+      app = await createApp(
+        {
+          imports: [IdentityCorsModule.forRoot({}, { corsPolicyService: { useValue: service } })],
+          controllers: [TokenController],
+        },
+        { explainerAgreement: 'at-response' }, // store writes between requests
+      );
     });
     afterEach(() => app.close());
     const token = (origin: string) => request(app.getHttpServer()).post('/connect/token').set('Origin', origin);

@@ -2,13 +2,19 @@ import 'reflect-metadata';
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { TestingModuleBuilder } from '@nestjs/testing';
+import { checkExplainerAgreement, type ExplainerAgreement } from './explain-agreement.js';
 
-/** Builds and initializes a real Nest app (Express) from module metadata; `configure` may override providers or set a prefix. */
+/**
+ * Builds and initializes a real Nest app (Express) from module metadata; `configure` may override providers or set a prefix.
+ * The CorsExplainer's answer for each request it serves is checked against the response (explain-agreement.ts).
+ */
 export async function createApp(
   metadata: ModuleMetadata,
   options: {
     override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
     configure?: (app: INestApplication) => void;
+    /** When the CorsExplainer's answer for each request is checked against its response (see ExplainerAgreement). */
+    explainerAgreement?: ExplainerAgreement;
   } = {},
 ): Promise<INestApplication> {
   let builder = Test.createTestingModule(metadata);
@@ -17,5 +23,7 @@ export async function createApp(
   const app = moduleRef.createNestApplication({ logger: false });
   options.configure?.(app);
   await app.init();
+  // Every request the app serves is explained too, and must agree with the response (issue 18).
+  checkExplainerAgreement(app, options.explainerAgreement);
   return app;
 }
