@@ -5,6 +5,7 @@ import 'reflect-metadata';
 import { Controller, Get, Inject, Injectable, Module } from '@nestjs/common';
 import * as cors from 'nest-identity-cors';
 import {
+  CorsExplainer,
   CorsPolicy,
   EnableCors,
   DisableCors,
@@ -12,8 +13,10 @@ import {
   IdentityCorsModule,
   type CachingCorsPolicyServiceOptions,
   type CorsClient,
+  type CorsDenialReason,
+  type CorsExplainRequest,
+  type CorsExplanation,
   type CorsInvalidation,
-  type CorsMetadata,
   type CorsPolicyDefinition,
   type CorsPolicyInit,
   type CorsRequest,
@@ -23,10 +26,8 @@ import {
   type IdentityCorsModuleExtras,
   type IdentityCorsModuleOptions,
   type IdentityCorsOptions,
-  type IdentityCorsPolicyOptions,
   type IsOriginAllowed,
   type ProviderOverride,
-  type ResolvedCorsOptions,
 } from 'nest-identity-cors';
 import * as typeorm from 'nest-identity-cors/typeorm';
 import { TypeOrmCorsPolicyService, type TypeOrmClientStoreOptions } from 'nest-identity-cors/typeorm';
@@ -60,21 +61,21 @@ const options: IdentityCorsModuleOptions = { identity, policies: { partner }, de
 })
 export class AppModule {}
 
-export const values = [cors, typeorm, redis, CorsPolicy, TypeOrmCorsPolicyService, RedisCorsInvalidationBus];
+export const values = [cors, typeorm, redis, CorsExplainer, CorsPolicy, TypeOrmCorsPolicyService, RedisCorsInvalidationBus];
 export type Types = [
   CachingCorsPolicyServiceOptions,
   CorsInvalidation,
-  CorsMetadata,
+  CorsDenialReason,
+  CorsExplainRequest,
+  CorsExplanation,
   CorsPolicyInit,
   CorsRequest,
   CorsResponse,
   CorsResult,
   DefaultCorsPolicyServiceOptions,
   IdentityCorsModuleExtras,
-  IdentityCorsPolicyOptions,
   IsOriginAllowed,
   ProviderOverride<ICorsPolicyService>,
-  ResolvedCorsOptions,
   TypeOrmClientStoreOptions,
   RedisCorsInvalidationBusOptions,
 ];
