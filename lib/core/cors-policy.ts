@@ -103,6 +103,8 @@ export class CorsPolicy {
   readonly methods: readonly string[];
   readonly headers: readonly string[];
   readonly exposedHeaders: readonly string[];
+  /** `Access-Control-Expose-Headers` as written (joined once here, not per response); undefined when none. */
+  readonly exposedHeadersValue?: string;
   readonly supportsCredentials: boolean;
   readonly preflightMaxAge?: number;
 
@@ -140,6 +142,7 @@ export class CorsPolicy {
     this.methods = Object.freeze(anyOrTokens('method', init.methods));
     this.headers = Object.freeze(anyOrTokens('header name', init.headers));
     this.exposedHeaders = Object.freeze(tokens('header name', init.exposedHeaders));
+    if (this.exposedHeaders.length > 0) this.exposedHeadersValue = this.exposedHeaders.join(',');
     this.supportsCredentials = init.supportsCredentials === true;
     if (init.preflightMaxAge !== undefined) {
       const problem = maxAgeProblem('preflightMaxAge', init.preflightMaxAge);

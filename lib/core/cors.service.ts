@@ -218,7 +218,7 @@ function allowedResult(
     allowedMethods: [],
     allowedHeaders: [],
     allowedExposedHeaders: [...policy.exposedHeaders],
-    exposedHeadersValue: preflight || policy.exposedHeaders.length === 0 ? undefined : policy.exposedHeaders.join(','),
+    exposedHeadersValue: preflight ? undefined : policy.exposedHeadersValue,
     preflightMaxAge: policy.preflightMaxAge,
     varyByOrigin: policyVariesByOrigin(policy),
     varyByRequestMethod: false,
