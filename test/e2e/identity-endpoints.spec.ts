@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { DefaultCorsPolicyService, ICorsPolicyService, IdentityCorsModule } from 'nest-identity-cors';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
+import { checkExplainerAgreement } from '../support/explain-agreement.js';
 import { acao, ApiController, clients, EVIL, IdentityController, PARTNER, policies, server, SPA } from '../support/identity-app.js';
 
 // Identity-endpoint CORS as a browser sees it: which paths, which origins, same-origin requests, max-age,
@@ -111,6 +112,7 @@ describe('DefaultCorsPolicyService through options', () => {
     class AppModule {}
     const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
     await app.init();
+    checkExplainerAgreement(app); // built without createApp (to pass a logger): checked all the same
     expect(acao(await server(app).get('/connect/userinfo').set('Origin', EVIL))).toBe(EVIL);
     expect(acao(await server(app).get('/connect/userinfo').set('Origin', 'null'))).toBeUndefined();
     expect(logger.at('warn').join()).toMatch(/allowAll is true.*Use with caution/);
@@ -134,6 +136,7 @@ describe('DefaultCorsPolicyService through options', () => {
     class AppModule {}
     const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
     await app.init();
+    checkExplainerAgreement(app); // built without createApp (to pass a logger): checked all the same
     await server(app).post('/connect/token').set('Origin', EVIL);
     await server(app).get('/api/partner').set('Origin', EVIL);
     await server(app).get('/api/partner').set('Origin', 'https://bad.example/');
