@@ -60,13 +60,14 @@ export class CorsHandler {
         ? policy.then((resolved) => this.evaluate(req, resolved, origin, requestOrigin, path, target, preflight, trace))
         : this.evaluate(req, policy, origin, requestOrigin, path, target, preflight, trace);
       if (!isPromiseLike(result)) {
-        // The success path's only logging work: one field read while no policy is failing.
-        if (this.logs.failing !== 0) this.logs.succeeded(sourceOf(target), policyLabel(target));
+        // The success path's only logging work: one field read while no policy is failing. An explanation
+        // (a trace) is not a request: it neither ends nor starts an outage.
+        if (this.logs.failing !== 0 && trace === undefined) this.logs.succeeded(sourceOf(target), policyLabel(target));
         return result;
       }
       return withTimeout(result, this.policyTimeout, `The CORS decision for ${origin ?? 'an invalid Origin'} (${policyLabel(target)})`).then(
         (decided) => {
-          if (this.logs.failing !== 0) this.logs.succeeded(sourceOf(target), policyLabel(target));
+          if (this.logs.failing !== 0 && trace === undefined) this.logs.succeeded(sourceOf(target), policyLabel(target));
           return decided;
         },
         (error: unknown) => this.policyFailed(requestOrigin, path, target, preflight, error, trace),
@@ -89,14 +90,13 @@ export class CorsHandler {
     // The identity layer says why it declines (server's own origin, ICorsPolicyService's no); another provider cannot.
     if (answer === undefined || typeof answer === 'string') return this.denied(answer ?? 'no-policy', requestOrigin, path, target, preflight, trace);
     if (trace) trace.policy = answer;
-    if (origin === undefined) {
-      if (!answersAnyOrigin(answer)) return this.denied('origin-invalid', requestOrigin, path, target, preflight, trace);
-      // The answer is `*` whatever the origin, so the unparsed value is never reflected.
-      return this.cors.evaluateOrigin(req, answer, requestOrigin, preflight);
-    }
-    const result = this.cors.evaluateOrigin(req, answer, origin, preflight);
-    if (isPromiseLike(result)) return result.then((decided) => this.checkDenied(decided, origin, path, target, trace));
-    return this.checkDenied(result, origin, path, target, trace);
+    if (origin === undefined && !answersAnyOrigin(answer)) return this.denied('origin-invalid', requestOrigin, path, target, preflight, trace);
+    // An any-origin policy answers `*` whatever the origin, so an unparsed value is evaluated but never reflected;
+    // its denials (a malformed preflight) are logged and explained as any other's.
+    const evaluated = origin ?? requestOrigin;
+    const result = this.cors.evaluateOrigin(req, answer, evaluated, preflight);
+    if (isPromiseLike(result)) return result.then((decided) => this.checkDenied(decided, evaluated, path, target, trace));
+    return this.checkDenied(result, evaluated, path, target, trace);
   }
 
   private checkDenied(result: CorsResult, origin: string, path: string, target: RouteTarget, trace: DecisionTrace | undefined): CorsResult {
@@ -127,6 +127,7 @@ export class CorsHandler {
       trace.reason = 'policy-failed';
       trace.error = message;
       trace.timedOut = error instanceof TimeoutError;
+      return deniedResult(preflight);
     }
     const origin = parseRequestOrigin(requestOrigin) ?? JSON.stringify(String(requestOrigin).slice(0, 100));
     this.logs.failed(sourceOf(target), policyLabel(target), message, `CORS request from origin ${origin} to ${String(path).slice(0, 200)}`);

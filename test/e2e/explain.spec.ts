@@ -188,3 +188,41 @@ describe('CorsExplainer: a throwing ICorsPolicyService', () => {
     await app.close();
   });
 });
+
+describe('CorsExplainer beside real requests', () => {
+  it('a malformed preflight to an any-origin route with an unparsable Origin is explained as preflight-invalid', async () => {
+    @Controller('open')
+    class OpenController {
+      @Get() @EnableCors('open') open() { return 'open'; }
+    }
+    const app = await createApp({ imports: [IdentityCorsModule.forRoot({ policies: { open: (b) => b.allowAnyOrigin() } })], controllers: [OpenController] });
+    const explanation = await app.get(CorsExplainer).explain({
+      method: 'OPTIONS',
+      path: '/open',
+      headers: { Origin: 'null', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'bad header' },
+    });
+    expect(explanation).toMatchObject({ decision: 'denied', reason: 'preflight-invalid' });
+    await app.close();
+  });
+
+  it('explaining with a failing service neither starts an outage in the log nor ends a real one', async () => {
+    const logger = new CaptureLogger();
+    let failing = true;
+    const isOriginAllowed = () => (failing ? Promise.reject(new Error('store down')) : true);
+    @Module({ imports: [IdentityCorsModule.forRoot({}, { corsPolicyService: { useValue: { isOriginAllowed } } })], controllers: [IdentityController] })
+    class AppModule {}
+    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
+    await app.init();
+    const explainer = app.get(CorsExplainer);
+    expect(await explainer.explain({ method: 'POST', path: '/connect/token', headers: { Origin: SPA } })).toMatchObject({ reason: 'policy-failed' });
+    expect(logger.at('error')).toEqual([]);
+    await request(app.getHttpServer()).post('/connect/token').set('Origin', SPA);
+    expect(logger.at('error')).toHaveLength(1);
+    failing = false;
+    expect(await explainer.explain({ method: 'POST', path: '/connect/token', headers: { Origin: SPA } })).toMatchObject({ decision: 'allowed' });
+    expect(logger.at('log').filter((line) => line.includes('answers again'))).toEqual([]);
+    await request(app.getHttpServer()).post('/connect/token').set('Origin', SPA);
+    expect(logger.at('log').filter((line) => line.includes('answers again'))).toHaveLength(1);
+    await app.close();
+  });
+});

@@ -74,6 +74,21 @@ if (process.env.REDIS_URL) describe('RedisCorsInvalidationBus between two instan
     cache.onModuleDestroy();
   });
 
+  it.each([['null'], ['42'], ['"text"'], ['[]']])('a message of JSON %s is read as unreadable (clears caches), never thrown in the listener', async (raw) => {
+    const inner: ICorsPolicyService = { isOriginAllowed: async () => true };
+    const cache = new CachingCorsPolicyService(inner, { bus: two });
+    await cache.isOriginAllowed(A);
+    expect(cache.size).toBe(1);
+    const publisher = new Redis(url);
+    await publisher.publish(channel, raw);
+    publisher.disconnect();
+    expect(await eventually(async () => cache.size === 0, 2000)).toBe(true);
+    // Read as a message (a warning naming it), not thrown: a throw drops the connection, and only its reconnection clears.
+    expect(logger.at('warn').join('\n')).toContain(`Unreadable message on CORS invalidation channel '${channel}': ${raw}`);
+    expect(logger.at('error')).toEqual([]);
+    cache.onModuleDestroy();
+  });
+
   it('an unreadable message clears every cache, with a warning', async () => {
     const inner: ICorsPolicyService = { isOriginAllowed: async () => true };
     const cache = new CachingCorsPolicyService(inner, { bus: two });

@@ -278,6 +278,9 @@ export class RedisCorsInvalidationBus implements ICorsInvalidationBus, OnApplica
     } catch {
       message = { from: '' };
     }
+    // Anyone who can publish on the channel may send `null`, a number or an array: read as unreadable, never thrown
+    // (a throw here would escape ioredis's 'message' listener and end the process).
+    if (typeof message !== 'object' || message === null) message = { from: '' };
     if (message.from === this.id) return; // already delivered here by publish()
     if (message.all === true) return this.local.deliver({ all: true });
     if (Array.isArray(message.origins) && message.origins.every((origin) => typeof origin === 'string')) {
