@@ -99,7 +99,8 @@ export class CorsExplainer {
     if (origin === undefined) return { preflight, source, decision: 'not-cors', headers: { [CorsHeaders.vary]: 'Origin' } };
 
     const trace: DecisionTrace = {};
-    const result = await this.handler.decide(req, origin, path ?? request.path, target, preflight, trace);
+    // A target with no path resolved to no CORS above, so the path is known here.
+    const result = await this.handler.decide(req, origin, path!, target, preflight, trace);
     // A real (unsent) response: the hot code that writes headers sees no new kind of object.
     const res = new ServerResponse(req);
     this.cors.applyResult(result, res);

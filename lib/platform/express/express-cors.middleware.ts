@@ -4,7 +4,7 @@
  * docs/internals.md says what each bought. The decision itself is CorsHandler's.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { Logger, type NestMiddleware } from '@nestjs/common';
+import type { NestMiddleware } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';
 import { type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../../core/maybe-promise.js';
@@ -12,7 +12,6 @@ import { mayBeSameOrigin } from '../../core/origin.js';
 import { requestPath } from '../../core/request-path.js';
 import type { CorsHandler } from '../../handler/cors-handler.js';
 import type { CorsRouteTable } from '../../handler/cors-route-table.js';
-import { LOG_CONTEXT } from '../../handler/log-context.js';
 import type { PolicyTarget, RouteTarget } from '../../handler/route-target.js';
 
 /** A response's CORS state, kept in its `res.locals` (see holderOf). */
@@ -59,7 +58,6 @@ function holderOf(res: Response): MarkHolder {
  * The speed tricks of the Express platform live here, and only here (docs/internals.md says what each measured).
  */
 export class ExpressCorsMiddleware implements NestMiddleware {
-  private readonly logger = new Logger(LOG_CONTEXT);
   private mounted = false;
   /** The Express app's response prototype, once its writeHead keeps Vary: its responses need no hook of their own. */
   private hookedPrototype: object | undefined;
