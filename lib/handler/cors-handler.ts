@@ -55,7 +55,8 @@ export class CorsHandler {
     // Other policies are looked up: an any-origin one answers `*` whatever the Origin says (RULES 20).
     if (origin === undefined && target.kind === 'identity') return this.denied('origin-invalid', requestOrigin, path, target, preflight, trace);
     try {
-      const policy = target.kind === 'identity' && this.identity !== undefined ? this.identity.decideOrigin(req) : this.provider.getPolicy(req, target.policyName);
+      // On an identity target the origin parsed (an invalid one was denied above).
+      const policy = target.kind === 'identity' && this.identity !== undefined ? this.identity.decideOrigin(req, origin!) : this.provider.getPolicy(req, target.policyName);
       const result = isPromiseLike(policy)
         ? policy.then((resolved) => this.evaluate(req, resolved, origin, requestOrigin, path, target, preflight, trace))
         : this.evaluate(req, policy, origin, requestOrigin, path, target, preflight, trace);

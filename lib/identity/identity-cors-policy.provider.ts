@@ -60,13 +60,16 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
   decide(request: IncomingMessage): MaybePromise<CorsPolicy | IdentityDenial> {
     const path = requestPath(request);
     if (path === undefined || !this.options.corsPaths.has(path)) return 'no-policy';
-    return this.decideOrigin(request);
-  }
-
-  /** decide, for a caller that knows the request is to an identity path (the handler: its route table found it). */
-  decideOrigin(request: IncomingMessage): MaybePromise<CorsPolicy | IdentityDenial> {
     const origin = parseRequestOrigin(request.headers.origin);
     if (origin === undefined) return 'origin-invalid';
+    return this.decideOrigin(request, origin);
+  }
+
+  /**
+   * decide, for a caller that knows the request is to an identity path and has parsed its Origin (the handler:
+   * its route table found the path, and it parsed the origin already).
+   */
+  decideOrigin(request: IncomingMessage, origin: string): MaybePromise<CorsPolicy | IdentityDenial> {
     // The host names compare first: reading Express's req.protocol costs more than the rest of this check.
     if (mayBeSameOrigin(origin, request.headers.host) && origin === serverOrigin(protocolOf(request), request.headers.host)) return 'server-origin';
     const allowed = this.policyService.isOriginAllowed(origin);
