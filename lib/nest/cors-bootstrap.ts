@@ -9,8 +9,10 @@ import { IdentityCorsPolicyProvider } from '../identity/identity-cors-policy.pro
 import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import { DefaultCorsPolicyProvider } from '../policy-lookup/default-cors-policy.provider.js';
 import { ExpressRoutes, expressLayers, hasExpressCorsMiddleware } from '../platform/express/express-routes.js';
+import { FastifyCorsEdge } from '../platform/fastify/fastify-cors.hook.js';
 import type { CorsMetadata } from '../handler/route-target.js';
 import { CORS_METADATA } from './cors.decorator.js';
+import { routeOfNamed } from './route-stamp.js';
 import { CORS_MODULE_OVERRIDES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
 import { didYouMean, IdentityCorsOptionsError, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
 import type { CorsModuleOverrides } from './identity-cors.providers.js';
@@ -31,20 +33,29 @@ export class CorsBootstrap implements OnApplicationBootstrap {
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
     private readonly routes: CorsRouteTable,
+    private readonly fastify: FastifyCorsEdge,
     @Inject(RESOLVED_CORS_OPTIONS) private readonly options: ResolvedCorsOptions,
     @Inject(CORS_MODULE_OVERRIDES) private readonly overrides: CorsModuleOverrides,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const layers = expressLayers(this.adapterHost.httpAdapter.getInstance());
-    if (layers === undefined) {
-      throw new Error('nest-identity-cors needs @nestjs/platform-express (an Express 5 router was not found on the HTTP adapter).');
+    const layers = this.fastify.mounted ? undefined : expressLayers(this.adapterHost.httpAdapter.getInstance());
+    if (this.fastify.mounted) {
+      const routes = this.fastify.useRoutes(this.options.globalPolicy, routeOfNamed(this.discovery, this.scanner));
+      for (const { method, url, first, other } of routes.conflicts) {
+        this.logger.warn(
+          `${method} ${url} is served by ${first} and ${other}, told apart by constraints (version, host) that a preflight does not carry, with different CORS metadata: preflights get ${first}'s. Give them the same @EnableCors/@DisableCors, or different paths.`,
+        );
+      }
+    } else if (layers === undefined) {
+      throw new Error('nest-identity-cors needs @nestjs/platform-express or @nestjs/platform-fastify (neither an Express 5 router nor a FastifyAdapter was found on the HTTP adapter).');
+    } else {
+      this.routes.use(new ExpressRoutes(layers), this.options.globalPolicy);
     }
-    this.routes.use(new ExpressRoutes(layers), this.options.globalPolicy);
     this.useHostServices();
     this.checkPolicyNames();
     await this.probeCredentialedPredicates();
-    if (hasExpressCorsMiddleware(layers)) {
+    if (layers !== undefined && hasExpressCorsMiddleware(layers)) {
       this.logger.warn(
         'app.enableCors() (or NestFactory.create(..., { cors })) is active beside IdentityCorsModule. Its middleware runs first and answers every preflight with its own policy, so identity endpoints and @EnableCors/@DisableCors routes may get the wrong CORS headers. Remove enableCors() and express the same rules as a policy with the globalPolicy option.',
       );

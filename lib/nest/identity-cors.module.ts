@@ -1,6 +1,8 @@
 import { type DynamicModule, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
 import { ExpressCorsMiddleware } from '../platform/express/express-cors.middleware.js';
+import { FastifyCorsEdge } from '../platform/fastify/fastify-cors.hook.js';
+import { mountCors } from './mount-cors.js';
 import { ConfigurableModuleClass, type IdentityCorsModuleExtras, type OPTIONS_TYPE } from './identity-cors.module-definition.js';
 import { stampControllers } from './route-stamp.js';
 
@@ -16,7 +18,8 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
-    private readonly middleware: ExpressCorsMiddleware,
+    private readonly express: ExpressCorsMiddleware,
+    private readonly fastify: FastifyCorsEdge,
   ) {
     super();
   }
@@ -29,6 +32,6 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
   /** Runs before Nest registers routes: stamp controller methods, then mount (unless useIdentityCors mounted early). */
   configure(_consumer: MiddlewareConsumer): void {
     stampControllers(this.discovery, this.scanner, this.reflector);
-    this.middleware.mountOn(this.adapterHost.httpAdapter);
+    mountCors(this.adapterHost.httpAdapter, { express: this.express, fastify: this.fastify });
   }
 }

@@ -10,6 +10,7 @@ import { InMemoryCorsPolicyService } from '../identity/in-memory-cors-policy.ser
 import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import { DefaultCorsPolicyProvider } from '../policy-lookup/default-cors-policy.provider.js';
 import { ExpressCorsMiddleware } from '../platform/express/express-cors.middleware.js';
+import { FastifyCorsEdge } from '../platform/fastify/fastify-cors.hook.js';
 import { CorsBootstrap } from './cors-bootstrap.js';
 import { CORS_MODULE_OVERRIDES, HOST_CORS_POLICY_PROVIDER, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
 import type { ProviderOverride } from './identity-cors-options.interface.js';
@@ -83,6 +84,11 @@ export function identityCorsProviders(optionsToken: string | symbol, extras: Ide
       useFactory: (handler: CorsHandler, cors: CorsService, routes: CorsRouteTable, options: ResolvedCorsOptions) =>
         new ExpressCorsMiddleware(handler, cors, routes, options.handleBeforeExpress),
       inject: [CorsHandler, CorsService, CorsRouteTable, RESOLVED_CORS_OPTIONS],
+    },
+    {
+      provide: FastifyCorsEdge,
+      useFactory: (handler: CorsHandler, cors: CorsService, routes: CorsRouteTable) => new FastifyCorsEdge(handler, cors, routes),
+      inject: [CorsHandler, CorsService, CorsRouteTable],
     },
     CorsBootstrap,
   ];

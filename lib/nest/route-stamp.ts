@@ -31,3 +31,27 @@ export function routeOf(handle: Function | undefined): RouteMatch {
   const stamp = stamps?.find((s) => s.handlerName === handle?.name) ?? stamps?.[0];
   return { handlerName: stamp?.handlerName ?? handle?.name ?? '<anonymous>', cors: stamp?.cors };
 }
+
+/**
+ * Which controller method each Nest route handler serves, by the name Nest gives the handler ("Controller.method"),
+ * for a platform whose adapter wraps handlers without their metadata (Fastify's, for paths with parameters).
+ * `nest` is false for a handler no controller method stamped (a route registered outside Nest).
+ */
+export function routeOfNamed(discovery: DiscoveryService, scanner: MetadataScanner): (handle: Function) => RouteMatch & { nest: boolean } {
+  const byName = new Map<string, RouteMatch>();
+  for (const wrapper of discovery.getControllers()) {
+    const { metatype, instance } = wrapper;
+    if (!metatype || !instance) continue;
+    const prototype = Object.getPrototypeOf(instance) as Record<string, Function>;
+    for (const methodName of scanner.getAllMethodNames(prototype)) {
+      const handlerName = `${wrapper.name}.${methodName}`;
+      const stamp = (Reflect.getOwnMetadata(ROUTE_STAMP, prototype[methodName]!) as RouteMatch[] | undefined)?.find((s) => s.handlerName === handlerName);
+      if (stamp && !byName.has(handlerName)) byName.set(handlerName, stamp);
+    }
+  }
+  return (handle) => {
+    const stamped = Reflect.getMetadata(ROUTE_STAMP, handle) !== undefined;
+    const route = stamped ? routeOf(handle) : byName.get(handle.name);
+    return route ? { ...route, nest: true } : { handlerName: handle.name || '<anonymous>', nest: false };
+  };
+}

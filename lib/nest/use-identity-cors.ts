@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { ExpressCorsMiddleware } from '../platform/express/express-cors.middleware.js';
+import { FastifyCorsEdge } from '../platform/fastify/fastify-cors.hook.js';
+import { mountCors } from './mount-cors.js';
 
 /**
  * Mounts CORS right away, before Nest registers its body parsers at init, so that responses those
@@ -7,5 +9,5 @@ import { ExpressCorsMiddleware } from '../platform/express/express-cors.middlewa
  * main.ts between NestFactory.create() and listen(); the module then does not mount it a second time.
  */
 export function useIdentityCors(app: INestApplication): void {
-  app.get(ExpressCorsMiddleware, { strict: false }).mountOn(app.getHttpAdapter());
+  mountCors(app.getHttpAdapter(), { express: app.get(ExpressCorsMiddleware, { strict: false }), fastify: app.get(FastifyCorsEdge, { strict: false }) });
 }

@@ -1,0 +1,147 @@
+/**
+ * The Fastify edge: runs in the first request hook of Nest's FastifyAdapter (`setOnRequestHook`, ahead of
+ * Nest middleware, `app.enableCors()`'s hook, body parsing, guards and handlers), writes on Node's own response
+ * (Fastify merges those headers into every response it sends, errors included) and answers preflights there.
+ */
+import type { IncomingMessage } from 'node:http';
+import { type HttpServer, Logger } from '@nestjs/common';
+import type { CorsService } from '../../core/cors.service.js';
+import { mayBeSameOrigin } from '../../core/origin.js';
+import type { CorsHandler } from '../../handler/cors-handler.js';
+import type { CorsRouteTable } from '../../handler/cors-route-table.js';
+import { LOG_CONTEXT } from '../../handler/log-context.js';
+import type { RouteMatch } from '../../handler/route-target.js';
+import { type MarkHolder, NodeCorsEdge, type NodeResponse } from '../node-cors-edge.js';
+import { type FastifyRouteRecord, FastifyRoutes, type FastifyRouterOptions } from './fastify-routes.js';
+
+/** The parts of Fastify's request and reply read here. */
+interface FastifyRequestLike {
+  raw: IncomingMessage & { protocol?: string };
+  protocol?: string;
+}
+interface FastifyReplyLike {
+  raw: NodeResponse;
+  hijack(): void;
+}
+type Done = (error?: unknown) => void;
+type RequestHook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => unknown;
+
+/** The parts of a Fastify instance used here. */
+interface FastifyInstanceLike {
+  addHook(name: 'onRoute', hook: (route: FastifyRouteRecord) => void): unknown;
+  addHook(name: 'onReady', hook: (done: (error?: Error) => void) => void): unknown;
+  hasRequestDecorator(name: string): boolean;
+  initialConfig: { routerOptions?: FastifyRouterOptions };
+}
+
+/** Nest's FastifyAdapter, with the request-hook slot it runs before its other hooks. */
+interface FastifyAdapterLike extends HttpServer {
+  getInstance(): FastifyInstanceLike;
+  setOnRequestHook(hook: RequestHook): void;
+}
+
+/** True when the HTTP adapter is Nest's FastifyAdapter. */
+export function isFastifyAdapter(httpAdapter: HttpServer): httpAdapter is FastifyAdapterLike {
+  return (httpAdapter as { getType?(): string }).getType?.() === 'fastify';
+}
+
+export class FastifyCorsEdge extends NodeCorsEdge {
+  private readonly logger = new Logger(LOG_CONTEXT);
+  private adapter: FastifyAdapterLike | undefined;
+  /** Every route Fastify registers, in order, from its onRoute hook. */
+  private readonly records: FastifyRouteRecord[] = [];
+  /** How many records the route table was built from. */
+  private built = -1;
+  private routeOf: ((handler: Function) => RouteMatch & { nest: boolean }) | undefined;
+  /** The policy of routes without CORS metadata, as the route table was given it. */
+  private global: { name?: string } | undefined;
+  /** This edge's hook in the adapter's slot: alone, or chained with the hook that held the slot before. */
+  private chained: RequestHook | undefined;
+  private readonly hook: RequestHook = (request, reply, done) => this.onRequest(request, reply, done);
+
+  constructor(handler: CorsHandler, cors: CorsService, routes: CorsRouteTable) {
+    super(handler, cors, routes);
+  }
+
+  get mounted(): boolean {
+    return this.adapter !== undefined;
+  }
+
+  /**
+   * Mounts once: records every route Fastify registers from now on, and runs first in the adapter's request-hook
+   * slot (a hook already there runs after this one). Before Nest registers routes, so every route is recorded.
+   */
+  mountOn(httpAdapter: FastifyAdapterLike): void {
+    if (this.adapter !== undefined) return;
+    const instance = httpAdapter.getInstance();
+    this.claim(instance);
+    this.adapter = httpAdapter;
+    instance.addHook('onRoute', (route) => {
+      this.records.push({ method: route.method, url: route.url, handler: route.handler });
+    });
+    const previous = (httpAdapter as unknown as { onRequestHook?: RequestHook }).onRequestHook;
+    httpAdapter.setOnRequestHook(previous === undefined ? this.hook : this.chainedWith(previous));
+    instance.addHook('onReady', (done) => {
+      this.onReady(instance);
+      done();
+    });
+  }
+
+  /**
+   * Builds the route table from the routes Fastify has registered (at bootstrap, and again when Fastify is ready
+   * if plugins added routes since). `routeOf` names the controller method of a route handler.
+   */
+  useRoutes(global: { name?: string } | undefined, routeOf: (handler: Function) => RouteMatch & { nest: boolean }): FastifyRoutes {
+    this.routeOf = routeOf;
+    const matcher = new FastifyRoutes(this.records, this.adapter?.getInstance().initialConfig.routerOptions ?? {}, routeOf);
+    this.routes.use(matcher, global);
+    this.built = this.records.length;
+    this.global = global;
+    return matcher;
+  }
+
+  private onReady(instance: FastifyInstanceLike): void {
+    if (this.routeOf !== undefined && this.built !== this.records.length) this.useRoutes(this.global, this.routeOf);
+    if (instance.hasRequestDecorator('corsPreflightEnabled')) {
+      this.logger.warn(
+        "app.enableCors() (or NestFactory.create(..., { cors }), or @fastify/cors) is active beside IdentityCorsModule. Its hook adds its own CORS headers to every request this library gives none (identity endpoints from origins they do not allow, @DisableCors routes) and answers their preflights. Remove enableCors() and express the same rules as a policy with the globalPolicy option.",
+      );
+    }
+    const slot = (this.adapter as unknown as { onRequestHook?: RequestHook }).onRequestHook;
+    if (slot !== this.hook && slot !== this.chained) {
+      this.logger.error(
+        "The FastifyAdapter's request hook (setOnRequestHook) was replaced after IdentityCorsModule took it: no request gets CORS headers. Set your hook before the app initializes (IdentityCorsModule then runs it after its own).",
+      );
+    }
+  }
+
+  /** This edge's hook, then the one that held the slot before: that one runs for every request this edge does not answer. */
+  private chainedWith(previous: RequestHook): RequestHook {
+    const adapter = this.adapter;
+    this.chained = (request, reply, done) =>
+      this.onRequest(request, reply, (error) => {
+        if (error !== undefined) return done(error);
+        const returned = previous.call(adapter, request, reply, done) as PromiseLike<unknown> | undefined;
+        if (returned !== undefined && typeof returned?.then === 'function') returned.then(() => done(), done);
+      });
+    return this.chained;
+  }
+
+  private onRequest(request: FastifyRequestLike, reply: FastifyReplyLike, done: Done): void {
+    const req = request.raw;
+    const origin = req.headers.origin;
+    // Whether an identity request comes from the server's own origin depends on its protocol, as Fastify reads it
+    // (trustProxy): given to the identity layer on the rare request whose Origin names this host.
+    if (origin !== undefined && mayBeSameOrigin(origin, req.headers.host)) req.protocol = request.protocol;
+    this.handleRequest(req, reply.raw, done, () => reply.hijack());
+  }
+
+  /** Fastify's responses are Node's own: the mark lives on the response. */
+  protected holderOf(res: NodeResponse): MarkHolder {
+    return res;
+  }
+
+  protected inheritsHook(): boolean {
+    return false;
+  }
+}
