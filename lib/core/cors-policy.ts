@@ -105,6 +105,9 @@ export class CorsPolicy {
   readonly exposedHeaders: readonly string[];
   /** `Access-Control-Expose-Headers` as written (joined once here, not per response); undefined when none. */
   readonly exposedHeadersValue?: string;
+  /** `Access-Control-Allow-Methods` / `-Headers` of a preflight when the policy lists them (joined once); undefined for any or none. */
+  readonly methodsValue?: string;
+  readonly headersValue?: string;
   readonly supportsCredentials: boolean;
   readonly preflightMaxAge?: number;
 
@@ -143,6 +146,9 @@ export class CorsPolicy {
     this.headers = Object.freeze(anyOrTokens('header name', init.headers));
     this.exposedHeaders = Object.freeze(tokens('header name', init.exposedHeaders));
     if (this.exposedHeaders.length > 0) this.exposedHeadersValue = this.exposedHeaders.join(',');
+    // Joined once here rather than per preflight (each join is a string built per response).
+    if (!this.allowAnyMethod && this.methods.length > 0) this.methodsValue = this.methods.join(',');
+    if (!this.allowAnyHeader && this.headers.length > 0) this.headersValue = this.headers.join(',');
     this.supportsCredentials = init.supportsCredentials === true;
     if (init.preflightMaxAge !== undefined) {
       const problem = maxAgeProblem('preflightMaxAge', init.preflightMaxAge);

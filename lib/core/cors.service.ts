@@ -40,16 +40,22 @@ export interface CorsResult {
   /** The request's origin, or `*` for an any-origin policy without credentials. */
   allowedOrigin?: string;
   supportsCredentials: boolean;
-  allowedMethods: string[];
-  allowedHeaders: string[];
-  allowedExposedHeaders: string[];
+  allowedMethods: readonly string[];
+  allowedHeaders: readonly string[];
+  allowedExposedHeaders: readonly string[];
   /** `Access-Control-Expose-Headers` as written on an allowed actual response (joined once), else undefined. */
   exposedHeadersValue?: string;
+  /** `Access-Control-Allow-Methods` / `-Headers` as written when the policy's own lists are (joined once by the policy); else joined when written. */
+  allowedMethodsValue?: string;
+  allowedHeadersValue?: string;
   preflightMaxAge?: number;
   varyByOrigin: boolean;
   varyByRequestMethod: boolean;
   varyByRequestHeaders: boolean;
 }
+
+/** An empty list shared by results: a result's lists are read, never changed, so none is copied per request. */
+const NONE: readonly string[] = Object.freeze([]);
 
 /** The Vary list of an actual request that depends on its origin. */
 export const VARY_ORIGIN: readonly string[] = Object.freeze(['Origin']);
@@ -105,10 +111,12 @@ export function deniedResult(isPreflight: boolean): CorsResult {
     isPreflightRequest: isPreflight,
     isOriginAllowed: false,
     supportsCredentials: false,
-    allowedMethods: [],
-    allowedHeaders: [],
-    allowedExposedHeaders: [],
+    allowedMethods: NONE,
+    allowedHeaders: NONE,
+    allowedExposedHeaders: NONE,
     exposedHeadersValue: undefined,
+    allowedMethodsValue: undefined,
+    allowedHeadersValue: undefined,
     varyByOrigin: true,
     varyByRequestMethod: false,
     varyByRequestHeaders: false,
@@ -170,8 +178,8 @@ export class CorsService {
     response.setHeader(CorsHeaders.allowOrigin, result.allowedOrigin);
     if (result.supportsCredentials) response.setHeader(CorsHeaders.allowCredentials, 'true');
     if (result.isPreflightRequest) {
-      if (result.allowedMethods.length > 0) response.setHeader(CorsHeaders.allowMethods, result.allowedMethods.join(','));
-      if (result.allowedHeaders.length > 0) response.setHeader(CorsHeaders.allowHeaders, result.allowedHeaders.join(','));
+      if (result.allowedMethods.length > 0) response.setHeader(CorsHeaders.allowMethods, result.allowedMethodsValue ?? result.allowedMethods.join(','));
+      if (result.allowedHeaders.length > 0) response.setHeader(CorsHeaders.allowHeaders, result.allowedHeadersValue ?? result.allowedHeaders.join(','));
       if (result.preflightMaxAge !== undefined) response.setHeader(CorsHeaders.maxAge, String(result.preflightMaxAge));
     } else if (result.exposedHeadersValue !== undefined) {
       response.setHeader(CorsHeaders.exposeHeaders, result.exposedHeadersValue);
@@ -215,10 +223,13 @@ function allowedResult(
     isOriginAllowed: true,
     allowedOrigin: anyOrigin && !policy.supportsCredentials ? ANY : origin,
     supportsCredentials: policy.supportsCredentials,
-    allowedMethods: [],
-    allowedHeaders: [],
-    allowedExposedHeaders: [...policy.exposedHeaders],
+    allowedMethods: NONE,
+    allowedHeaders: NONE,
+    allowedExposedHeaders: policy.exposedHeaders,
     exposedHeadersValue: preflight ? undefined : policy.exposedHeadersValue,
+    // In the literal, so every result has one shape (V8).
+    allowedMethodsValue: undefined,
+    allowedHeadersValue: undefined,
     preflightMaxAge: policy.preflightMaxAge,
     varyByOrigin: policyVariesByOrigin(policy),
     varyByRequestMethod: false,
@@ -229,13 +240,15 @@ function allowedResult(
       result.allowedMethods = [requestMethod!];
       result.varyByRequestMethod = true;
     } else {
-      result.allowedMethods = [...policy.methods];
+      result.allowedMethods = policy.methods;
+      result.allowedMethodsValue = policy.methodsValue;
     }
     if (policy.allowAnyHeader) {
       result.allowedHeaders = requestHeaders;
       result.varyByRequestHeaders = true;
     } else {
-      result.allowedHeaders = [...policy.headers];
+      result.allowedHeaders = policy.headers;
+      result.allowedHeadersValue = policy.headersValue;
     }
   }
   return result;
