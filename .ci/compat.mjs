@@ -29,6 +29,9 @@ const fixtures = {
     npm('run', 'test:jest'),
     npm('run', 'test:jest:e2e'),
   ],
+  // Nest 12 on Fastify (`nest new`, then @nestjs/platform-fastify for @nestjs/platform-express, as Nest's docs say):
+  // the same module, only main.ts and the e2e test's app creation change.
+  'nest12-fastify': [npm('run', 'build'), startAndAskCors('start'), npm('test'), npm('run', 'test:e2e')],
   // Both builds in one process (ESM import and require, either first): the second stops with what to do.
   'dual-load': [run('esm-then-require.mjs'), run('require-then-import.cjs')],
   // `npm install <git URL>`: npm builds a git dependency by its prepare script (prepack alone would install no dist/).

@@ -47,6 +47,11 @@ export class CorsBootstrap implements OnApplicationBootstrap {
           `${method} ${url} is served by ${first} and ${other}, told apart by constraints (version, host) that a preflight does not carry, with different CORS metadata: preflights get ${first}'s. Give them the same @EnableCors/@DisableCors, or different paths.`,
         );
       }
+      if (!this.options.handleBeforeExpress) {
+        this.logger.warn(
+          'handleBeforeExpress: false is ignored: it is an Express option. On Fastify the library always runs first, in the FastifyAdapter\'s request hook, before Nest middleware and the onRequest hooks your app adds. Remove the option to silence this.',
+        );
+      }
     } else if (layers === undefined) {
       throw new Error('nest-identity-cors needs @nestjs/platform-express or @nestjs/platform-fastify (neither an Express 5 router nor a FastifyAdapter was found on the HTTP adapter).');
     } else {
