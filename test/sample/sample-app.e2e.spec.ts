@@ -6,20 +6,21 @@ import request from 'supertest';
 import { ICorsPolicyService } from 'nest-identity-cors';
 import { bootstrap, optionsFromEnv, type SampleOptions } from '../../sample-app/src/bootstrap.js';
 import { CaptureLogger } from '../support/capture-logger.js';
-import { freePort, startTestSample, tempClientsFile, type TestSample } from '../support/sample.js';
+import { freePort, samplePlatforms, startTestSample, tempClientsFile, type TestSample } from '../support/sample.js';
 
 const pkce = () => {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 };
 
-describe('sample app: identity server, host API and SPA servers', () => {
+// The same expectations on each of Nest's platforms: the sample's controllers are written once, for both.
+describe.each(samplePlatforms())('sample app on %s: identity server, host API and SPA servers', (platform) => {
   let sample: TestSample;
   let redirectUri: string;
   const server = () => request(sample.app.getHttpServer());
 
   beforeAll(async () => {
-    sample = await startTestSample();
+    sample = await startTestSample({ platform });
     redirectUri = `${sample.allowedOrigin}/callback.html`;
   });
   afterAll(() => sample?.stop());
@@ -57,6 +58,10 @@ describe('sample app: identity server, host API and SPA servers', () => {
     expect(res.status).toBe(200);
     return res.body as { access_token: string; id_token: string; refresh_token: string; scope: string };
   }
+
+  it(`runs on ${platform}'s HTTP adapter`, () => {
+    expect(sample.app.getHttpAdapter().getType()).toBe(platform);
+  });
 
   it('serves discovery and JWKS with CORS for the client origin only', async () => {
     const allowed = await server().get('/.well-known/openid-configuration').set('Origin', sample.allowedOrigin);
@@ -198,6 +203,20 @@ describe('sample app: identity server, host API and SPA servers', () => {
     expect(page.text).toContain('client_id is missing');
   });
 
+  it("answers a token request the platform's body parser refuses with CORS headers the SPA can read", async () => {
+    const malformed = await server().post('/connect/token').set('Origin', sample.allowedOrigin).set('Content-Type', 'application/json').send('{"client_id":');
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers['access-control-allow-origin']).toBe(sample.allowedOrigin);
+    const xml = await server().post('/connect/token').set('Origin', sample.allowedOrigin).set('Content-Type', 'application/xml').send('<client_id>spa</client_id>');
+    // Express's parsers leave an unknown media type to the handler (OAuth's invalid_request); Fastify refuses it first
+    const refused = {
+      express: { status: 400, body: { error: 'invalid_request', error_description: 'send the parameters as application/x-www-form-urlencoded' } },
+      fastify: { status: 415, body: { statusCode: 415, message: 'Unsupported Media Type' } },
+    }[platform];
+    expect({ status: xml.status, body: xml.body }).toEqual(refused);
+    expect(xml.headers['access-control-allow-origin']).toBe(sample.allowedOrigin);
+  });
+
   it('gives the host API its own named policies beside the identity CORS', async () => {
     const publicApi = await server().get('/api/public').set('Origin', sample.deniedOrigin);
     expect(publicApi.headers['access-control-allow-origin']).toBe('*');
@@ -241,11 +260,11 @@ describe('sample app: identity server, host API and SPA servers', () => {
 });
 
 describe('sample app configuration errors', () => {
-  it("stops at startup with the library's fix-it message for a URL given as a CORS origin", async () => {
+  it.each(samplePlatforms())("stops at startup on %s with the library's fix-it message for a URL given as a CORS origin", async (platform) => {
     const clients = await tempClientsFile([{ clientId: 'spa', redirectUris: ['https://foo:123/callback.html'], allowedCorsOrigins: ['https://foo:123/'] }]);
     try {
       const port = await freePort();
-      await expect(bootstrap({ port, spaPorts: [await freePort()], clientsFile: clients.file, logger: false })).rejects.toThrow(
+      await expect(bootstrap({ port, spaPorts: [await freePort()], clientsFile: clients.file, platform, logger: false })).rejects.toThrow(
         "identity.clients: client 'spa': allowedCorsOrigins[0] 'https://foo:123/' is a URL, not an origin: use 'https://foo:123'",
       );
       // nothing was left listening: the port is free again
@@ -299,7 +318,7 @@ describe('sample app configuration errors', () => {
     await expect(bootstrap({ port, spaPorts: [port], logger: false })).rejects.toThrow(`port ${port} is given twice (PORT ${port}, SPA_PORTS ${port}): give every server its own port`);
   });
 
-  it('prints debug lines only when LOG_LEVEL asks for them', async () => {
+  it.each(samplePlatforms())('prints debug lines only when LOG_LEVEL asks for them, on %s', async (platform) => {
     expect(optionsFromEnv({ LOG_LEVEL: 'debug' })).toEqual({ logger: ['fatal', 'error', 'warn', 'log', 'debug'] });
     expect(() => optionsFromEnv({ LOG_LEVEL: 'chatty' })).toThrow("LOG_LEVEL 'chatty' is not a log level: use one of fatal, error, warn, log, debug, verbose");
 
@@ -312,7 +331,7 @@ describe('sample app configuration errors', () => {
       process.stdout.write = process.stderr.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stdout.write;
       let sample: TestSample | undefined;
       try {
-        sample = await startTestSample({ logger: undefined, ...options } as SampleOptions); // undefined: the sample's own default
+        sample = await startTestSample({ logger: undefined, platform, ...options } as SampleOptions); // undefined: the sample's own default
         printed.length = 0;
         await request(sample.app.getHttpServer()).get('/.well-known/openid-configuration').set('Origin', sample.deniedOrigin);
         return printed.join('');
@@ -335,5 +354,20 @@ describe('sample app configuration errors', () => {
     expect(optionsFromEnv({})).toEqual({});
     expect(() => optionsFromEnv({ PORT: 'abc' })).toThrow("PORT='abc' is not a port: use a whole number such as 4200");
     expect(() => optionsFromEnv({ SPA_PORTS: '4200,70000' })).toThrow('SPA_PORTS 70000 is not a port: use a whole number from 1 to 65535');
+  });
+
+  it('reads PLATFORM, and rejects an unknown one naming it and the accepted values', async () => {
+    expect(optionsFromEnv({ PLATFORM: 'fastify' })).toEqual({ platform: 'fastify' });
+    expect(optionsFromEnv({ PLATFORM: 'express' })).toEqual({ platform: 'express' });
+    const message = (value: string) => `PLATFORM '${value}' is not a platform the sample runs on: use 'express' or 'fastify' (e.g. PLATFORM=fastify)`;
+    expect(() => optionsFromEnv({ PLATFORM: 'koa' })).toThrow(message('koa'));
+    expect(() => optionsFromEnv({ PLATFORM: 'Fastify' })).toThrow(message('Fastify'));
+    await expect(bootstrap({ platform: 'koa' as never, logger: false })).rejects.toThrow(message('koa'));
+  });
+
+  it('runs its tests on the platforms NEST_PLATFORM names: both when unset, one when set, an error naming a bad one', () => {
+    expect(samplePlatforms({})).toEqual(['express', 'fastify']);
+    expect(samplePlatforms({ NEST_PLATFORM: 'fastify' })).toEqual(['fastify']);
+    expect(() => samplePlatforms({ NEST_PLATFORM: 'koa' })).toThrow("NEST_PLATFORM 'koa' is not a platform of the sample: use express or fastify, or unset it for both");
   });
 });
