@@ -4,7 +4,7 @@ import { connect, createServer, type Server } from 'node:net';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
 import { ICorsPolicyService } from 'nest-identity-cors';
-import { bootstrap, optionsFromEnv, type SampleOptions } from '../../sample-app/src/bootstrap.js';
+import { bootstrap, optionsFromEnv, PLATFORMS, type SampleOptions, type SamplePlatform } from '../../sample-app/src/bootstrap.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { freePort, samplePlatforms, startTestSample, tempClientsFile, type TestSample } from '../support/sample.js';
 
@@ -256,6 +256,65 @@ describe.each(samplePlatforms())('sample app on %s: identity server, host API an
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400 /);
     expect((await request(sample.allowedOrigin).get('/')).status).toBe(200);
+  });
+});
+
+// README's promise for Fastify: the same app, FastifyAdapter given, the same headers. Both platforms whatever
+// NEST_PLATFORM says, since the comparison needs both.
+describe('sample app on Express and on Fastify', () => {
+  const samples: Partial<Record<SamplePlatform, TestSample>> = {};
+  beforeAll(async () => {
+    for (const platform of PLATFORMS) samples[platform] = await startTestSample({ platform });
+  });
+  afterAll(() => Promise.all(Object.values(samples).map((sample) => sample.stop())));
+
+  type Agent = ReturnType<typeof request>;
+  type Ask = (server: Agent, origins: { allowed: string; denied: string }) => request.Test;
+  const preflight = (server: Agent, path: string, origin: string, method: string, headers?: string) => {
+    const ask = server.options(path).set('Origin', origin).set('Access-Control-Request-Method', method);
+    return headers === undefined ? ask : ask.set('Access-Control-Request-Headers', headers);
+  };
+  const REQUESTS: [string, string | undefined, Ask][] = [
+    ['discovery, allowed', '<allowed>', (s, o) => s.get('/.well-known/openid-configuration').set('Origin', o.allowed)],
+    ['discovery, denied', undefined, (s, o) => s.get('/.well-known/openid-configuration').set('Origin', o.denied)],
+    ['discovery, no Origin', undefined, (s) => s.get('/.well-known/openid-configuration')],
+    ['JWKS, allowed', '<allowed>', (s, o) => s.get('/.well-known/openid-configuration/jwks').set('Origin', o.allowed)],
+    ['token preflight, allowed', '<allowed>', (s, o) => preflight(s, '/connect/token', o.allowed, 'POST', 'content-type')],
+    ['token preflight, denied', undefined, (s, o) => preflight(s, '/connect/token', o.denied, 'POST', 'content-type')],
+    ['userinfo preflight, allowed', '<allowed>', (s, o) => preflight(s, '/connect/userinfo', o.allowed, 'GET', 'authorization')],
+    ['userinfo without a token (401), allowed', '<allowed>', (s, o) => s.get('/connect/userinfo').set('Origin', o.allowed)],
+    ['userinfo without a token (401), denied', undefined, (s, o) => s.get('/connect/userinfo').set('Origin', o.denied)],
+    ['token, OAuth error (400), allowed', '<allowed>', (s, o) => s.post('/connect/token').set('Origin', o.allowed).type('form').send({ client_id: 'spa', grant_type: 'password' })],
+    ['token, unknown client (401), denied', undefined, (s, o) => s.post('/connect/token').set('Origin', o.denied).type('form').send({ client_id: 'nope' })],
+    ['token, malformed JSON (400), allowed', '<allowed>', (s, o) => s.post('/connect/token').set('Origin', o.allowed).set('Content-Type', 'application/json').send('{')],
+    ['revocation, allowed', '<allowed>', (s, o) => s.post('/connect/revocation').set('Origin', o.allowed).type('form').send({ client_id: 'spa', token: 'x' })],
+    ['authorize page, allowed', undefined, (s, o) => s.get('/connect/authorize').query({ client_id: 'nope' }).set('Origin', o.allowed)],
+    ['public API, denied', '*', (s, o) => s.get('/api/public').set('Origin', o.denied)],
+    ['public API preflight, denied', '*', (s, o) => preflight(s, '/api/public', o.denied, 'GET', 'x-custom')],
+    ['partner API, allowed', '<allowed>', (s, o) => s.get('/api/partner').set('Origin', o.allowed)],
+    ['partner API, denied', undefined, (s, o) => s.get('/api/partner').set('Origin', o.denied)],
+    ['partner API preflight, allowed', '<allowed>', (s, o) => preflight(s, '/api/partner', o.allowed, 'GET', 'authorization')],
+    ['partner API preflight for a method no route serves (404), allowed', undefined, (s, o) => preflight(s, '/api/partner', o.allowed, 'POST')],
+    ['internal API, allowed', undefined, (s, o) => s.get('/api/internal').set('Origin', o.allowed)],
+    ['internal API preflight, allowed', undefined, (s, o) => preflight(s, '/api/internal', o.allowed, 'GET')],
+    ['no route (404), allowed', undefined, (s, o) => s.get('/nowhere').set('Origin', o.allowed)],
+    ['no route preflight, allowed', undefined, (s, o) => preflight(s, '/nowhere', o.allowed, 'GET')],
+  ];
+
+  /** Status and CORS headers (Access-Control-*, Vary), the sample's own origins written as <allowed> and <denied>. */
+  async function corsOf(platform: SamplePlatform, ask: Ask) {
+    const sample = samples[platform]!;
+    const res = await ask(request(sample.app.getHttpServer()), { allowed: sample.allowedOrigin, denied: sample.deniedOrigin });
+    const headers = Object.entries(res.headers)
+      .filter(([name]) => name.startsWith('access-control-') || name === 'vary')
+      .map(([name, value]) => [name, String(value).replaceAll(sample.allowedOrigin, '<allowed>').replaceAll(sample.deniedOrigin, '<denied>')]);
+    return { status: res.status, headers: Object.fromEntries(headers.sort(([a], [b]) => a!.localeCompare(b!))) };
+  }
+
+  it.each(REQUESTS)('gives the same status and CORS headers on both: %s (Access-Control-Allow-Origin %s)', async (_name, allowOrigin, ask) => {
+    const express = await corsOf('express', ask);
+    expect(express.headers['access-control-allow-origin']).toBe(allowOrigin);
+    expect(await corsOf('fastify', ask)).toEqual(express);
   });
 });
 
