@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { INestApplication, LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { useIdentityCors } from 'nest-identity-cors';
@@ -26,6 +27,8 @@ export interface SampleOptions {
   database?: SampleDatabase;
   /** The SPA's client id. Default 'spa'. */
   spaClientId?: string;
+  /** Nest's HTTP platform: 'express' (Nest's default) or 'fastify' (`new FastifyAdapter()`). Default 'express'. */
+  platform?: SamplePlatform;
   /** Nest's logger option. Default: Nest's console logger without debug and verbose lines (`LOG_LEVEL=debug` adds them). */
   logger?: LoggerService | LogLevel[] | false;
 }
@@ -49,6 +52,10 @@ export class PortInUseError extends SampleConfigError {
 }
 
 const DEFAULTS = { port: 3000, spaPorts: [4200, 4300] };
+
+/** Nest's HTTP platforms the sample runs on (PLATFORM), the default first. */
+export const PLATFORMS = ['express', 'fastify'] as const;
+export type SamplePlatform = (typeof PLATFORMS)[number];
 
 /** LOG_LEVEL's values, most severe first: each level also shows the ones before it. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'] as const satisfies readonly LogLevel[];
@@ -83,6 +90,13 @@ function checkClientStore(value: string): ClientStoreKind {
   return value as ClientStoreKind;
 }
 
+function checkPlatform(value: string): SamplePlatform {
+  if (!(PLATFORMS as readonly string[]).includes(value)) {
+    throw new SampleConfigError(`PLATFORM '${value}' is not a platform the sample runs on: use ${PLATFORMS.map((p) => `'${p}'`).join(' or ')} (e.g. PLATFORM=fastify)`);
+  }
+  return value as SamplePlatform;
+}
+
 function checkDatabase(database: SampleDatabase): SampleDatabase {
   if (database.url && database.sqliteFile) throw new SampleConfigError('DATABASE_URL and SQLITE_FILE are both set: unset one (DATABASE_URL uses PostgreSQL, SQLITE_FILE a SQLite file)');
   // the scheme only: the URL may hold a password
@@ -115,6 +129,7 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
   if (spaPorts.length === 0) throw new SampleConfigError('at least one SPA port is needed');
   const issuer = checkIssuer(options.issuer ?? `http://localhost:${port}`);
   const clientStore = checkClientStore(options.clientStore ?? 'memory');
+  const platform = checkPlatform(options.platform ?? 'express');
   const database = clientStore === 'typeorm' ? checkDatabase(options.database ?? {}) : {};
   const clientsFile = options.clientsFile ?? DEFAULT_CLIENTS_FILE;
   const clients = readClientsFile(clientsFile);
@@ -130,12 +145,12 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
   // abortOnError: false makes a configuration error a rejected promise instead of process.exit. Nest's start-up
   // logs wait until the app exists, and are dropped if it never does: main.ts then reports the error once, instead
   // of after Nest's own log of it with a stack trace.
-  const app = await NestFactory.create(SampleAppModule.forRoot({ issuer, clients, partnerOrigin: spaOrigins[0]!, clientStore, database }), {
-    abortOnError: false,
-    bufferLogs: true,
-    autoFlushLogs: false,
-    logger: options.logger ?? logLevels('LOG_LEVEL', DEFAULT_LOG_LEVEL),
-  });
+  const module = SampleAppModule.forRoot({ issuer, clients, partnerOrigin: spaOrigins[0]!, clientStore, database });
+  const nestOptions = { abortOnError: false, bufferLogs: true, autoFlushLogs: false, logger: options.logger ?? logLevels('LOG_LEVEL', DEFAULT_LOG_LEVEL) };
+  // The one line that differs between the platforms, as README's Fastify section says: the library and the
+  // sample's controllers are the same on both.
+  const app: INestApplication =
+    platform === 'fastify' ? await NestFactory.create(module, new FastifyAdapter(), nestOptions) : await NestFactory.create(module, nestOptions);
   app.flushLogs();
   const spaServers: Server[] = [];
   const close = async () => {
@@ -145,7 +160,7 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
   try {
     if (clientStore === 'typeorm') await seedClients(app.get(TypeOrmClientStore), clients, clientsFile);
     useIdentityCors(app); // before the body parsers, so a malformed token request's 400 carries CORS headers too
-    await app.listen(port);
+    await app.listen(port); // Fastify listens on localhost only (its default), Express on every interface
     for (const spaPort of spaPorts) spaServers.push(await startSpaServer(spaPort, { authority: issuer, clientId: options.spaClientId ?? 'spa' }));
   } catch (error) {
     await close();
@@ -154,7 +169,7 @@ export async function bootstrap(options: SampleOptions = {}): Promise<RunningSam
   return { app, issuer, spaOrigins, close };
 }
 
-/** Reads PORT, SPA_PORTS (or SPA_PORT / SPA_DENIED_PORT), ISSUER, CLIENTS_FILE, CLIENT_STORE, DATABASE_URL, SQLITE_FILE and LOG_LEVEL. */
+/** Reads PORT, SPA_PORTS (or SPA_PORT / SPA_DENIED_PORT), ISSUER, CLIENTS_FILE, CLIENT_STORE, DATABASE_URL, SQLITE_FILE, PLATFORM and LOG_LEVEL. */
 export function optionsFromEnv(env: NodeJS.ProcessEnv): SampleOptions {
   const number = (name: string, value: string) => {
     if (!/^\d+$/.test(value.trim())) throw new SampleConfigError(`${name}='${value}' is not a port: use a whole number such as 4200`);
@@ -171,6 +186,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): SampleOptions {
     ...(env.ISSUER ? { issuer: env.ISSUER } : {}),
     ...(env.CLIENTS_FILE ? { clientsFile: env.CLIENTS_FILE } : {}),
     ...(env.CLIENT_STORE ? { clientStore: checkClientStore(env.CLIENT_STORE) } : {}),
+    ...(env.PLATFORM ? { platform: checkPlatform(env.PLATFORM) } : {}),
     ...(env.LOG_LEVEL ? { logger: logLevels('LOG_LEVEL', env.LOG_LEVEL) } : {}),
     // the database variables only matter to the typeorm store (DATABASE_URL may be set for the tests)
     ...(env.CLIENT_STORE === 'typeorm' && (env.DATABASE_URL || env.SQLITE_FILE)

@@ -9,6 +9,7 @@ try {
   const sample = await bootstrap(options);
   const cors = sample.app.get<ICorsPolicyService>(ICorsPolicyService);
   console.log(`\nIdentity server: ${sample.issuer}  (discovery: ${sample.issuer}/.well-known/openid-configuration)`);
+  console.log(`Nest platform: ${sample.app.getHttpAdapter().getType()}  (PLATFORM=express or fastify)`);
   console.log(`CORS clients: ${describeClientStore(options.clientStore, options.database)}`);
   for (const origin of sample.spaOrigins) {
     // ask the library, so the label matches what the browser will see

@@ -1,5 +1,5 @@
 import type { Browser, ConsoleMessage, Page } from 'playwright-core';
-import { startTestSample, type TestSample } from '../support/sample.js';
+import { samplePlatforms, startTestSample, type TestSample } from '../support/sample.js';
 import { launchChromium } from './chromium.js';
 
 const BROWSER_TIMEOUT = 90_000; // a cold Chromium on a busy 2-core machine; no timing is asserted
@@ -23,13 +23,14 @@ const status = (page: Page, id: string) => page.getAttribute(`#${id}`, 'data-sta
 const text = (page: Page, selector: string) => page.textContent(selector);
 const corsBlocked = (url: string, origin: string) => `Access to fetch at '${url}' from origin '${origin}' has been blocked by CORS policy`;
 
-// Both client stores; the typeorm one on SQLite in memory (test/sample covers PostgreSQL).
-describe.each(['memory', 'typeorm'] as const)('sample app in headless Chromium (CLIENT_STORE=%s)', (clientStore) => {
+// Both client stores on each of Nest's platforms; the typeorm one on SQLite in memory (test/sample covers PostgreSQL).
+const cases = samplePlatforms().flatMap((platform) => (['memory', 'typeorm'] as const).map((clientStore) => [platform, clientStore] as const));
+describe.each(cases)('sample app on %s in headless Chromium (CLIENT_STORE=%s)', (platform, clientStore) => {
   let sample: TestSample;
   let browser: Browser;
 
   beforeAll(async () => {
-    sample = await startTestSample({ clientStore });
+    sample = await startTestSample({ clientStore, platform });
     browser = await launchChromium();
   }, BROWSER_TIMEOUT);
   afterAll(async () => {

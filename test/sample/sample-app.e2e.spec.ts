@@ -4,22 +4,23 @@ import { connect, createServer, type Server } from 'node:net';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import request from 'supertest';
 import { ICorsPolicyService } from 'nest-identity-cors';
-import { bootstrap, optionsFromEnv, type SampleOptions } from '../../sample-app/src/bootstrap.js';
+import { bootstrap, optionsFromEnv, PLATFORMS, type SampleOptions, type SamplePlatform } from '../../sample-app/src/bootstrap.js';
 import { CaptureLogger } from '../support/capture-logger.js';
-import { freePort, startTestSample, tempClientsFile, type TestSample } from '../support/sample.js';
+import { freePort, samplePlatforms, startTestSample, tempClientsFile, type TestSample } from '../support/sample.js';
 
 const pkce = () => {
   const verifier = randomBytes(32).toString('base64url');
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 };
 
-describe('sample app: identity server, host API and SPA servers', () => {
+// The same expectations on each of Nest's platforms: the sample's controllers are written once, for both.
+describe.each(samplePlatforms())('sample app on %s: identity server, host API and SPA servers', (platform) => {
   let sample: TestSample;
   let redirectUri: string;
   const server = () => request(sample.app.getHttpServer());
 
   beforeAll(async () => {
-    sample = await startTestSample();
+    sample = await startTestSample({ platform });
     redirectUri = `${sample.allowedOrigin}/callback.html`;
   });
   afterAll(() => sample?.stop());
@@ -57,6 +58,10 @@ describe('sample app: identity server, host API and SPA servers', () => {
     expect(res.status).toBe(200);
     return res.body as { access_token: string; id_token: string; refresh_token: string; scope: string };
   }
+
+  it(`runs on ${platform}'s HTTP adapter`, () => {
+    expect(sample.app.getHttpAdapter().getType()).toBe(platform);
+  });
 
   it('serves discovery and JWKS with CORS for the client origin only', async () => {
     const allowed = await server().get('/.well-known/openid-configuration').set('Origin', sample.allowedOrigin);
@@ -198,6 +203,20 @@ describe('sample app: identity server, host API and SPA servers', () => {
     expect(page.text).toContain('client_id is missing');
   });
 
+  it("answers a token request the platform's body parser refuses with CORS headers the SPA can read", async () => {
+    const malformed = await server().post('/connect/token').set('Origin', sample.allowedOrigin).set('Content-Type', 'application/json').send('{"client_id":');
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers['access-control-allow-origin']).toBe(sample.allowedOrigin);
+    const xml = await server().post('/connect/token').set('Origin', sample.allowedOrigin).set('Content-Type', 'application/xml').send('<client_id>spa</client_id>');
+    // Express's parsers leave an unknown media type to the handler (OAuth's invalid_request); Fastify refuses it first
+    const refused = {
+      express: { status: 400, body: { error: 'invalid_request', error_description: 'send the parameters as application/x-www-form-urlencoded' } },
+      fastify: { status: 415, body: { statusCode: 415, message: 'Unsupported Media Type' } },
+    }[platform];
+    expect({ status: xml.status, body: xml.body }).toEqual(refused);
+    expect(xml.headers['access-control-allow-origin']).toBe(sample.allowedOrigin);
+  });
+
   it('gives the host API its own named policies beside the identity CORS', async () => {
     const publicApi = await server().get('/api/public').set('Origin', sample.deniedOrigin);
     expect(publicApi.headers['access-control-allow-origin']).toBe('*');
@@ -240,12 +259,71 @@ describe('sample app: identity server, host API and SPA servers', () => {
   });
 });
 
+// README's promise for Fastify: the same app, FastifyAdapter given, the same headers. Both platforms whatever
+// NEST_PLATFORM says, since the comparison needs both.
+describe('sample app on Express and on Fastify', () => {
+  const samples: Partial<Record<SamplePlatform, TestSample>> = {};
+  beforeAll(async () => {
+    for (const platform of PLATFORMS) samples[platform] = await startTestSample({ platform });
+  });
+  afterAll(() => Promise.all(Object.values(samples).map((sample) => sample.stop())));
+
+  type Agent = ReturnType<typeof request>;
+  type Ask = (server: Agent, origins: { allowed: string; denied: string }) => request.Test;
+  const preflight = (server: Agent, path: string, origin: string, method: string, headers?: string) => {
+    const ask = server.options(path).set('Origin', origin).set('Access-Control-Request-Method', method);
+    return headers === undefined ? ask : ask.set('Access-Control-Request-Headers', headers);
+  };
+  const REQUESTS: [string, string | undefined, Ask][] = [
+    ['discovery, allowed', '<allowed>', (s, o) => s.get('/.well-known/openid-configuration').set('Origin', o.allowed)],
+    ['discovery, denied', undefined, (s, o) => s.get('/.well-known/openid-configuration').set('Origin', o.denied)],
+    ['discovery, no Origin', undefined, (s) => s.get('/.well-known/openid-configuration')],
+    ['JWKS, allowed', '<allowed>', (s, o) => s.get('/.well-known/openid-configuration/jwks').set('Origin', o.allowed)],
+    ['token preflight, allowed', '<allowed>', (s, o) => preflight(s, '/connect/token', o.allowed, 'POST', 'content-type')],
+    ['token preflight, denied', undefined, (s, o) => preflight(s, '/connect/token', o.denied, 'POST', 'content-type')],
+    ['userinfo preflight, allowed', '<allowed>', (s, o) => preflight(s, '/connect/userinfo', o.allowed, 'GET', 'authorization')],
+    ['userinfo without a token (401), allowed', '<allowed>', (s, o) => s.get('/connect/userinfo').set('Origin', o.allowed)],
+    ['userinfo without a token (401), denied', undefined, (s, o) => s.get('/connect/userinfo').set('Origin', o.denied)],
+    ['token, OAuth error (400), allowed', '<allowed>', (s, o) => s.post('/connect/token').set('Origin', o.allowed).type('form').send({ client_id: 'spa', grant_type: 'password' })],
+    ['token, unknown client (401), denied', undefined, (s, o) => s.post('/connect/token').set('Origin', o.denied).type('form').send({ client_id: 'nope' })],
+    ['token, malformed JSON (400), allowed', '<allowed>', (s, o) => s.post('/connect/token').set('Origin', o.allowed).set('Content-Type', 'application/json').send('{')],
+    ['revocation, allowed', '<allowed>', (s, o) => s.post('/connect/revocation').set('Origin', o.allowed).type('form').send({ client_id: 'spa', token: 'x' })],
+    ['authorize page, allowed', undefined, (s, o) => s.get('/connect/authorize').query({ client_id: 'nope' }).set('Origin', o.allowed)],
+    ['public API, denied', '*', (s, o) => s.get('/api/public').set('Origin', o.denied)],
+    ['public API preflight, denied', '*', (s, o) => preflight(s, '/api/public', o.denied, 'GET', 'x-custom')],
+    ['partner API, allowed', '<allowed>', (s, o) => s.get('/api/partner').set('Origin', o.allowed)],
+    ['partner API, denied', undefined, (s, o) => s.get('/api/partner').set('Origin', o.denied)],
+    ['partner API preflight, allowed', '<allowed>', (s, o) => preflight(s, '/api/partner', o.allowed, 'GET', 'authorization')],
+    ['partner API preflight for a method no route serves (404), allowed', undefined, (s, o) => preflight(s, '/api/partner', o.allowed, 'POST')],
+    ['internal API, allowed', undefined, (s, o) => s.get('/api/internal').set('Origin', o.allowed)],
+    ['internal API preflight, allowed', undefined, (s, o) => preflight(s, '/api/internal', o.allowed, 'GET')],
+    ['no route (404), allowed', undefined, (s, o) => s.get('/nowhere').set('Origin', o.allowed)],
+    ['no route preflight, allowed', undefined, (s, o) => preflight(s, '/nowhere', o.allowed, 'GET')],
+  ];
+
+  /** Status and CORS headers (Access-Control-*, Vary), the sample's own origins written as <allowed> and <denied>. */
+  async function corsOf(platform: SamplePlatform, ask: Ask) {
+    const sample = samples[platform]!;
+    const res = await ask(request(sample.app.getHttpServer()), { allowed: sample.allowedOrigin, denied: sample.deniedOrigin });
+    const headers = Object.entries(res.headers)
+      .filter(([name]) => name.startsWith('access-control-') || name === 'vary')
+      .map(([name, value]) => [name, String(value).replaceAll(sample.allowedOrigin, '<allowed>').replaceAll(sample.deniedOrigin, '<denied>')]);
+    return { status: res.status, headers: Object.fromEntries(headers.sort(([a], [b]) => a!.localeCompare(b!))) };
+  }
+
+  it.each(REQUESTS)('gives the same status and CORS headers on both: %s (Access-Control-Allow-Origin %s)', async (_name, allowOrigin, ask) => {
+    const express = await corsOf('express', ask);
+    expect(express.headers['access-control-allow-origin']).toBe(allowOrigin);
+    expect(await corsOf('fastify', ask)).toEqual(express);
+  });
+});
+
 describe('sample app configuration errors', () => {
-  it("stops at startup with the library's fix-it message for a URL given as a CORS origin", async () => {
+  it.each(samplePlatforms())("stops at startup on %s with the library's fix-it message for a URL given as a CORS origin", async (platform) => {
     const clients = await tempClientsFile([{ clientId: 'spa', redirectUris: ['https://foo:123/callback.html'], allowedCorsOrigins: ['https://foo:123/'] }]);
     try {
       const port = await freePort();
-      await expect(bootstrap({ port, spaPorts: [await freePort()], clientsFile: clients.file, logger: false })).rejects.toThrow(
+      await expect(bootstrap({ port, spaPorts: [await freePort()], clientsFile: clients.file, platform, logger: false })).rejects.toThrow(
         "identity.clients: client 'spa': allowedCorsOrigins[0] 'https://foo:123/' is a URL, not an origin: use 'https://foo:123'",
       );
       // nothing was left listening: the port is free again
@@ -299,7 +377,7 @@ describe('sample app configuration errors', () => {
     await expect(bootstrap({ port, spaPorts: [port], logger: false })).rejects.toThrow(`port ${port} is given twice (PORT ${port}, SPA_PORTS ${port}): give every server its own port`);
   });
 
-  it('prints debug lines only when LOG_LEVEL asks for them', async () => {
+  it.each(samplePlatforms())('prints debug lines only when LOG_LEVEL asks for them, on %s', async (platform) => {
     expect(optionsFromEnv({ LOG_LEVEL: 'debug' })).toEqual({ logger: ['fatal', 'error', 'warn', 'log', 'debug'] });
     expect(() => optionsFromEnv({ LOG_LEVEL: 'chatty' })).toThrow("LOG_LEVEL 'chatty' is not a log level: use one of fatal, error, warn, log, debug, verbose");
 
@@ -312,7 +390,7 @@ describe('sample app configuration errors', () => {
       process.stdout.write = process.stderr.write = ((chunk: string | Uint8Array) => (printed.push(String(chunk)), true)) as typeof process.stdout.write;
       let sample: TestSample | undefined;
       try {
-        sample = await startTestSample({ logger: undefined, ...options } as SampleOptions); // undefined: the sample's own default
+        sample = await startTestSample({ logger: undefined, platform, ...options } as SampleOptions); // undefined: the sample's own default
         printed.length = 0;
         await request(sample.app.getHttpServer()).get('/.well-known/openid-configuration').set('Origin', sample.deniedOrigin);
         return printed.join('');
@@ -335,5 +413,20 @@ describe('sample app configuration errors', () => {
     expect(optionsFromEnv({})).toEqual({});
     expect(() => optionsFromEnv({ PORT: 'abc' })).toThrow("PORT='abc' is not a port: use a whole number such as 4200");
     expect(() => optionsFromEnv({ SPA_PORTS: '4200,70000' })).toThrow('SPA_PORTS 70000 is not a port: use a whole number from 1 to 65535');
+  });
+
+  it('reads PLATFORM, and rejects an unknown one naming it and the accepted values', async () => {
+    expect(optionsFromEnv({ PLATFORM: 'fastify' })).toEqual({ platform: 'fastify' });
+    expect(optionsFromEnv({ PLATFORM: 'express' })).toEqual({ platform: 'express' });
+    const message = (value: string) => `PLATFORM '${value}' is not a platform the sample runs on: use 'express' or 'fastify' (e.g. PLATFORM=fastify)`;
+    expect(() => optionsFromEnv({ PLATFORM: 'koa' })).toThrow(message('koa'));
+    expect(() => optionsFromEnv({ PLATFORM: 'Fastify' })).toThrow(message('Fastify'));
+    await expect(bootstrap({ platform: 'koa' as never, logger: false })).rejects.toThrow(message('koa'));
+  });
+
+  it('runs its tests on the platforms NEST_PLATFORM names: both when unset, one when set, an error naming a bad one', () => {
+    expect(samplePlatforms({})).toEqual(['express', 'fastify']);
+    expect(samplePlatforms({ NEST_PLATFORM: 'fastify' })).toEqual(['fastify']);
+    expect(() => samplePlatforms({ NEST_PLATFORM: 'koa' })).toThrow("NEST_PLATFORM 'koa' is not a platform of the sample: use express or fastify, or unset it for both");
   });
 });

@@ -4,7 +4,7 @@ import { CachingCorsPolicyService, ICorsPolicyService } from 'nest-identity-cors
 import { CorsClientEntity, TypeOrmClientStore, TypeOrmCorsPolicyService } from 'nest-identity-cors/typeorm';
 import { bootstrap, optionsFromEnv } from '../../sample-app/src/bootstrap.js';
 import { BACKENDS, TestDatabase } from '../support/databases.js';
-import { freePort, startTestSample, tempClientsFile, type TestSample } from '../support/sample.js';
+import { freePort, samplePlatforms, startTestSample, tempClientsFile, type TestSample } from '../support/sample.js';
 
 const acao = (res: request.Response) => res.headers['access-control-allow-origin'];
 const vary = (res: request.Response) => String(res.headers.vary ?? '');
@@ -17,15 +17,17 @@ const listening = (port: number) =>
   });
 
 // Each suite gets its own database (a SQLite file, or a fresh PostgreSQL schema), dropped at the end,
-// so the sample's seed never meets the rows of other tests, the benchmarks or an earlier run.
-describe.each(BACKENDS)('sample app with CLIENT_STORE=typeorm on %s', (backend) => {
+// so the sample's seed never meets the rows of other tests, the benchmarks or an earlier run. Each backend on
+// each of Nest's platforms.
+const cases = BACKENDS.flatMap((backend) => samplePlatforms().map((platform) => [backend, platform] as const));
+describe.each(cases)('sample app with CLIENT_STORE=typeorm on %s, on %s', (backend, platform) => {
   let db: TestDatabase;
   let sample: TestSample | undefined;
   const server = () => request(sample!.app.getHttpServer());
 
   beforeAll(async () => {
     db = await TestDatabase.create(backend);
-    sample = await startTestSample({ clientStore: 'typeorm', database: db.connection });
+    sample = await startTestSample({ clientStore: 'typeorm', database: db.connection, platform });
   });
   afterAll(async () => {
     await sample?.stop();
@@ -76,7 +78,7 @@ describe.each(BACKENDS)('sample app with CLIENT_STORE=typeorm on %s', (backend) 
     const first = sample!;
     await first.stop();
     sample = undefined;
-    sample = await startTestSample({ clientStore: 'typeorm', database: db.connection }); // its clients file lists other ports
+    sample = await startTestSample({ clientStore: 'typeorm', database: db.connection, platform }); // its clients file lists other ports
     expect(acao(await server().get('/.well-known/openid-configuration').set('Origin', sample.allowedOrigin))).toBe(sample.allowedOrigin);
     expect(acao(await server().get('/.well-known/openid-configuration').set('Origin', first.allowedOrigin))).toBeUndefined();
     const ds = await db.open();
@@ -88,7 +90,7 @@ describe.each(BACKENDS)('sample app with CLIENT_STORE=typeorm on %s', (backend) 
     const clients = await tempClientsFile([{ clientId: 'bad-origin', redirectUris: ['https://foo:123/callback.html'], allowedCorsOrigins: ['https://foo:123/'] }]);
     try {
       const port = await freePort();
-      const started = bootstrap({ port, spaPorts: [await freePort()], clientsFile: clients.file, clientStore: 'typeorm', database: db.connection, logger: false });
+      const started = bootstrap({ port, spaPorts: [await freePort()], clientsFile: clients.file, clientStore: 'typeorm', database: db.connection, platform, logger: false });
       await expect(started).rejects.toThrow(`Clients file ${clients.file}:\n  - client 'bad-origin': allowedCorsOrigins[0] 'https://foo:123/' is a URL, not an origin: use 'https://foo:123'`);
       expect(await listening(port)).toBe(false);
       const ds = await db.open();

@@ -2,7 +2,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bootstrap, type RunningSample, type SampleOptions } from '../../sample-app/src/bootstrap.js';
+import { bootstrap, PLATFORMS, type RunningSample, type SampleOptions, type SamplePlatform } from '../../sample-app/src/bootstrap.js';
+
+/**
+ * The platforms the sample's tests run on, for describe.each: both (the sample's own PLATFORMS), or only the one
+ * NEST_PLATFORM names when a Jest run is given one platform.
+ */
+export function samplePlatforms(env: NodeJS.ProcessEnv = process.env): readonly SamplePlatform[] {
+  const only = env.NEST_PLATFORM;
+  if (only === undefined || only === '') return PLATFORMS;
+  if (!(PLATFORMS as readonly string[]).includes(only)) throw new Error(`NEST_PLATFORM '${only}' is not a platform of the sample: use ${PLATFORMS.join(' or ')}, or unset it for both`);
+  return [only as SamplePlatform];
+}
 
 /** A port the OS says is free right now (listen on 0, read it, close), so parallel runs never collide. */
 export function freePort(): Promise<number> {
@@ -43,6 +54,12 @@ export async function startTestSample(options: Partial<SampleOptions> = {}, atte
   ]);
   try {
     const sample = await bootstrap({ port, spaPorts: [allowedPort!, deniedPort!], clientsFile: clients.file, logger: false, ...options });
+    // a test titled with a platform must run on it
+    const platform = sample.app.getHttpAdapter().getType();
+    if (platform !== (options.platform ?? 'express')) {
+      await sample.close();
+      throw new Error(`the sample started on ${platform}, not on ${options.platform ?? 'express'}`);
+    }
     const stop = async () => {
       await sample.close();
       await clients.remove();

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpStatus, Inject, Post, Query, Res } from '@nestjs/common';
-import type { Response } from 'express';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { SampleClient } from '../clients/sample-client.interface.js';
 import { SampleConfig } from '../sample-config.interface.js';
 import { ClientRegistry } from './client-registry.js';
@@ -19,6 +19,12 @@ type Checked =
 
 const single = (value: unknown) => (typeof value === 'string' ? value : undefined);
 
+// the login form must not be framed (clickjacking) nor cached
+const HTML_HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store' };
+
+/** The platform's response (Express's or Fastify's): written through Nest's HTTP adapter, so the controller runs on both. */
+type PlatformResponse = unknown;
+
 /**
  * The authorization endpoint (RFC 6749 §4.1, OIDC Core §3.1.2): a top-level navigation, not a CORS
  * request. GET shows the login form; POST checks the user and sends a one-time code to the client.
@@ -29,17 +35,18 @@ export class AuthorizeController {
     @Inject(SampleConfig) private readonly config: SampleConfig,
     private readonly clients: ClientRegistry,
     private readonly grants: GrantStore,
+    private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   @Get()
-  show(@Query() query: Record<string, unknown>, @Res() res: Response): void {
+  show(@Query() query: Record<string, unknown>, @Res() res: PlatformResponse): void {
     const checked = this.check(query);
     if (checked.kind !== 'ok') return this.fail(res, checked);
     this.html(res, HttpStatus.OK, loginPage(checked.client.clientName ?? checked.client.clientId, checked.params));
   }
 
   @Post()
-  login(@Body() body: Record<string, unknown>, @Res() res: Response): void {
+  login(@Body() body: Record<string, unknown>, @Res() res: PlatformResponse): void {
     const checked = this.check(body ?? {});
     if (checked.kind !== 'ok') return this.fail(res, checked);
     const { client, redirectUri, scope, params } = checked;
@@ -82,21 +89,22 @@ export class AuthorizeController {
     return { kind: 'ok', client, redirectUri, scope: [...new Set(scope)], params };
   }
 
-  private fail(res: Response, checked: Exclude<Checked, { kind: 'ok' }>): void {
+  private fail(res: PlatformResponse, checked: Exclude<Checked, { kind: 'ok' }>): void {
     if (checked.kind === 'fatal') return this.html(res, HttpStatus.BAD_REQUEST, errorPage(checked.message));
     const { redirectUri, error, description, state } = checked;
     this.redirect(res, redirectUri, { error, error_description: description, state });
   }
 
   /** Back to the client with the response parameters, plus `iss` (RFC 9207) against mix-up attacks. */
-  private redirect(res: Response, redirectUri: string, params: Record<string, string | undefined>): void {
+  private redirect(res: PlatformResponse, redirectUri: string, params: Record<string, string | undefined>): void {
     const url = new URL(redirectUri);
     for (const [name, value] of Object.entries({ ...params, iss: this.config.issuer })) if (value !== undefined) url.searchParams.set(name, value);
-    res.redirect(HttpStatus.SEE_OTHER, url.href);
+    this.adapterHost.httpAdapter.redirect(res, HttpStatus.SEE_OTHER, url.href);
   }
 
-  private html(res: Response, status: number, body: string): void {
-    // the login form must not be framed (clickjacking) nor cached
-    res.status(status).set({ 'Content-Type': 'text/html; charset=utf-8', 'X-Frame-Options': 'DENY', 'Cache-Control': 'no-store' }).send(body);
+  private html(res: PlatformResponse, status: number, body: string): void {
+    const http = this.adapterHost.httpAdapter;
+    for (const [name, value] of Object.entries(HTML_HEADERS)) http.setHeader(res, name, value);
+    http.reply(res, body, status);
   }
 }

@@ -1,5 +1,4 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import type { Request } from 'express';
 
 /** An OAuth 2.0 error response (RFC 6749 §5.2): `{ error, error_description }` as JSON. */
 export class OAuthError extends HttpException {
@@ -8,9 +7,14 @@ export class OAuthError extends HttpException {
   }
 }
 
-/** The parameters of a token or revocation request, which must be a form (RFC 6749 §3.2, RFC 7009 §2.1). */
-export function oauthForm(req: Request, body: unknown): Record<string, unknown> {
-  if (!req.is('application/x-www-form-urlencoded')) throw new OAuthError('invalid_request', 'send the parameters as application/x-www-form-urlencoded');
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * The parameters of a token or revocation request, which must be a form (RFC 6749 §3.2, RFC 7009 §2.1).
+ * Both platforms parse the form (Nest's body parsers); the media type is read from the header, parameters aside.
+ */
+export function oauthForm(contentType: string | undefined, body: unknown): Record<string, unknown> {
+  if (contentType?.split(';')[0]!.trim().toLowerCase() !== FORM) throw new OAuthError('invalid_request', `send the parameters as ${FORM}`);
   return (body ?? {}) as Record<string, unknown>;
 }
 

@@ -1,5 +1,4 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import { ClientRegistry } from './client-registry.js';
 import { GrantStore } from './grant.store.js';
 import { OAuthError, oauthForm, requiredParam } from './oauth.error.js';
@@ -19,8 +18,8 @@ export class RevocationController {
 
   @Post()
   @HttpCode(HttpStatus.OK)
-  async revoke(@Req() req: Request, @Body() body: Record<string, unknown> | undefined): Promise<void> {
-    const form = oauthForm(req, body);
+  async revoke(@Headers('content-type') contentType: string | undefined, @Body() body: Record<string, unknown> | undefined): Promise<void> {
+    const form = oauthForm(contentType, body);
     const client = this.clients.authenticate(form);
     const token = requiredParam(form, 'token');
     const hint = form.token_type_hint;

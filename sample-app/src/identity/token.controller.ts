@@ -1,5 +1,4 @@
-import { Body, Controller, Header, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
-import type { Request } from 'express';
+import { Body, Controller, Header, Headers, HttpCode, HttpStatus, Post } from '@nestjs/common';
 import type { SampleClient } from '../clients/sample-client.interface.js';
 import { ClientRegistry } from './client-registry.js';
 import { GrantStore } from './grant.store.js';
@@ -24,8 +23,8 @@ export class TokenController {
   @Post()
   @HttpCode(HttpStatus.OK)
   @Header('Cache-Control', 'no-store')
-  async token(@Req() req: Request, @Body() body: Form | undefined): Promise<TokenResponse> {
-    const form = oauthForm(req, body);
+  async token(@Headers('content-type') contentType: string | undefined, @Body() body: Form | undefined): Promise<TokenResponse> {
+    const form = oauthForm(contentType, body);
     const client = this.clients.authenticate(form);
     switch (form.grant_type) {
       case 'authorization_code':
