@@ -12,7 +12,42 @@ export interface FastifyRouteRecord {
 export type FastifyRouterOptions = Record<string, unknown>;
 
 /** Router options that say how paths are matched: the others (constraints, handlers of bad URLs) are not the shadow router's. */
-const PATH_OPTIONS = ['caseSensitive', 'ignoreTrailingSlash', 'ignoreDuplicateSlashes', 'maxParamLength', 'useSemicolonDelimiter', 'allowUnsafeRegex'];
+const PATH_OPTIONS = ['caseSensitive', 'ignoreTrailingSlash', 'ignoreDuplicateSlashes', 'maxParamLength', 'useSemicolonDelimiter', 'allowUnsafeRegex'] as const;
+
+/** The parts of a Fastify instance's `initialConfig` that hold its router options. */
+export type FastifyInitialConfig = { routerOptions?: FastifyRouterOptions } & FastifyRouterOptions;
+
+/**
+ * The path options Fastify's router was built with. Fastify takes each from `routerOptions`, else from the
+ * deprecated top-level option, else its default; `initialConfig` shows both, with defaults filled in, so a
+ * value is read as Nest's FastifyAdapter reads it (getRouteMatchingOptions): a boolean set either way is set,
+ * `caseSensitive: false` either way is case-insensitive, and a `routerOptions.maxParamLength` at its default
+ * (100) yields to a lower top-level one. Nest's adapter folds top-level options into `routerOptions` itself;
+ * this matters for a Fastify instance passed to it.
+ */
+export function pathOptionsOf(config: FastifyInitialConfig): FastifyRouterOptions {
+  const router = config.routerOptions ?? {};
+  const options: FastifyRouterOptions = {};
+  for (const key of PATH_OPTIONS) {
+    const value = router[key] ?? config[key];
+    if (value !== undefined) options[key] = value;
+  }
+  for (const key of ['ignoreTrailingSlash', 'ignoreDuplicateSlashes', 'useSemicolonDelimiter', 'allowUnsafeRegex'] as const) {
+    if (router[key] === true || config[key] === true) options[key] = true;
+  }
+  if (router.caseSensitive === false || config.caseSensitive === false) options.caseSensitive = false;
+  const topLevel = Number(config.maxParamLength) || DEFAULT_MAX_PARAM_LENGTH;
+  const fromRouter = Number(router.maxParamLength) || DEFAULT_MAX_PARAM_LENGTH;
+  options.maxParamLength = fromRouter === DEFAULT_MAX_PARAM_LENGTH ? Math.min(fromRouter, topLevel) : fromRouter;
+  return options;
+}
+const DEFAULT_MAX_PARAM_LENGTH = 100;
+
+/**
+ * A path Fastify's router rejects before any hook runs (a 400 for an escape it cannot decode, a 414 for a route
+ * parameter longer than maxParamLength): its actual request gets no CORS headers, its preflight neither.
+ */
+const REJECTED: Served = { handlerName: '<rejected by the router>', cors: { enabled: false }, nest: false };
 
 interface Served extends RouteMatch {
   /** A Nest controller route: Nest's FastifyAdapter passes a request with an empty route parameter to the not-found handler. */
@@ -36,9 +71,13 @@ export class FastifyRoutes implements RouteMatcher {
   private readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
 
   /** `routeOf`: the controller method (and CORS metadata) a route handler serves. */
-  constructor(records: readonly FastifyRouteRecord[], routerOptions: FastifyRouterOptions, routeOf: (handler: Function) => RouteMatch & { nest: boolean }) {
-    const options = Object.fromEntries(PATH_OPTIONS.filter((key) => routerOptions[key] !== undefined).map((key) => [key, routerOptions[key]]));
-    this.router = FindMyWay(options as FindMyWay.Config<FindMyWay.HTTPVersion.V1>);
+  constructor(records: readonly FastifyRouteRecord[], pathOptions: FastifyRouterOptions, routeOf: (handler: Function) => RouteMatch & { nest: boolean }) {
+    this.router = FindMyWay({
+      ...pathOptions,
+      // As Fastify's own router: these answer (400, 414) before any hook, so nothing CORS is written.
+      onBadUrl: rejected,
+      onMaxParamLength: rejected,
+    } as FindMyWay.Config<FindMyWay.HTTPVersion.V1>);
     const byHandler = new Map<Function, Served>();
     const routes: Served[] = [];
     const conflicts: Array<{ method: string; url: string; first: string; other: string }> = [];
@@ -61,7 +100,7 @@ export class FastifyRoutes implements RouteMatcher {
         this.router.on(method as FindMyWay.HTTPMethod, record.url, noop, served);
       }
     }
-    this.routes = routes;
+    this.routes = [...routes, REJECTED];
     this.conflicts = conflicts;
   }
 
@@ -69,6 +108,7 @@ export class FastifyRoutes implements RouteMatcher {
   match(method: string, path: string): RouteMatch | undefined {
     const found = this.router.find(method as FindMyWay.HTTPMethod, path);
     if (found === null) return undefined;
+    if (found.store === null) return REJECTED;
     const served = found.store as Served;
     if (served.nest) {
       const params = found.params as Record<string, string | undefined>;
@@ -79,3 +119,4 @@ export class FastifyRoutes implements RouteMatcher {
 }
 
 function noop(): void {}
+function rejected(): void {}
