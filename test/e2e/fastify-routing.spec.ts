@@ -11,7 +11,8 @@ import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastify from 'fastify';
 import fc from 'fast-check';
-import { DisableCors, EnableCors, IdentityCorsModule, type IdentityCorsModuleOptions } from 'nest-identity-cors';
+import { DisableCors, EnableCors, IdentityCorsModule, type IdentityCorsModuleOptions, useIdentityCors } from 'nest-identity-cors';
+import { CaptureLogger } from '../support/capture-logger.js';
 import { rawRequest, type RawResponse } from '../support/raw-http.js';
 
 const O = 'https://app.example';
@@ -163,5 +164,302 @@ describe.each(configurations)('Fastify routing, %s', (_name, adapter) => {
     // The generated paths reach the routes, Nest's 404 and the router's own rejections, not just one of them.
     expect([...seen]).toEqual(expect.arrayContaining(['global', 'none']));
     expect(seen.size).toBeGreaterThanOrEqual(6);
+  });
+});
+
+/** Sends `M P` and its preflight; both must get the policy of the route that served the actual request, and that policy must be `policy`. */
+async function expectServedWith(server: Server, method: string, target: string, policy: string, handler?: string): Promise<RawResponse> {
+  const served = await actual(server, method, target);
+  const answered = await preflight(server, method, target);
+  expect({ method, target, handler: served.headers['x-handler'], served: servedPolicy(served), actual: actualPolicy(served), preflight: preflightPolicy(answered) }).toEqual({
+    method,
+    target,
+    handler,
+    served: policy,
+    actual: policy,
+    preflight: policy,
+  });
+  return served;
+}
+
+@Controller({ path: 'v', version: '1' })
+class V1Controller {
+  @Get('x') @EnableCors('p1') @Header('x-handler', 'v1') x() { return 'v1'; }
+}
+@Controller({ path: 'v', version: '2' })
+class V2Controller {
+  @Get('x') @EnableCors('p2') @Header('x-handler', 'v2') x() { return 'v2'; }
+}
+@Controller()
+class PrefixController {
+  @Get('health') @EnableCors('p3') @Header('x-handler', 'health') health() { return 'health'; }
+  @Get('headed/:id') @EnableCors('p5') @Header('x-handler', 'headed') headed() { return 'headed'; }
+  @Get('plain') @Header('x-handler', 'plain') plain() { return 'plain'; }
+}
+@Controller('panel')
+@EnableCors('p4')
+class PanelController {
+  @Get() @Header('x-handler', 'panel') panel() { return 'panel'; }
+}
+@Module({ controllers: [PanelController] })
+class AdminModule {}
+
+Object.assign(HANDLER_POLICY, { v1: 'p1', v2: 'p2', health: 'p3', headed: 'p5', plain: 'global', panel: 'p4', outside: 'global', plugin: 'global', hookedCors: 'p1', hookedOff: 'none' });
+
+describe('Fastify routing: global prefix and exclusions, URI versioning, RouterModule, HEAD routes, routes outside Nest', () => {
+  let app: NestFastifyApplication;
+  let server: Server;
+  beforeAll(async () => {
+    const { RouterModule } = await import('@nestjs/core');
+    const { VersioningType } = await import('@nestjs/common');
+    const moduleRef = await Test.createTestingModule({
+      imports: [IdentityCorsModule.forRoot(MODULE), AdminModule, RouterModule.register([{ path: 'admin', module: AdminModule }])],
+      controllers: [V1Controller, V2Controller, PrefixController],
+    }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    app.setGlobalPrefix('api', { exclude: ['health'] });
+    app.enableVersioning({ type: VersioningType.URI });
+    const instance = app.getHttpAdapter().getInstance();
+    // A route Fastify serves that Nest does not know: the global policy, as a route without CORS metadata.
+    instance.get('/outside/:id', (_request, reply) => reply.header('x-handler', 'outside').send('outside'));
+    await app.init();
+    // A plugin registered once Nest is initialized: Fastify loads it, and adds its routes, at ready time.
+    // Its route at the prefix itself is served with and without the trailing slash (Fastify's prefixTrailingSlash).
+    instance.register(
+      async (plugin) => {
+        plugin.get('/', (_request, reply) => reply.header('x-handler', 'plugin').send('plugin'));
+        plugin.get('/more', (_request, reply) => reply.header('x-handler', 'plugin').send('plugin'));
+      },
+      { prefix: '/plug' },
+    );
+    await instance.ready();
+    await app.listen(0, '127.0.0.1');
+    server = app.getHttpServer();
+  });
+  afterAll(() => app.close());
+
+  it('follows the global prefix and its exclusions', async () => {
+    await expectServedWith(server, 'GET', '/api/plain', 'global', 'plain');
+    await expectServedWith(server, 'GET', '/health', 'p3', 'health');
+    // Excluded: not served under the prefix, so Nest's 404 with the global policy.
+    await expectServedWith(server, 'GET', '/api/health', 'global');
+    await expectServedWith(server, 'GET', '/plain', 'global');
+  });
+
+  it('follows URI versions, each with its own policy', async () => {
+    await expectServedWith(server, 'GET', '/api/v1/v/x', 'p1', 'v1');
+    await expectServedWith(server, 'GET', '/api/v2/v/x', 'p2', 'v2');
+    await expectServedWith(server, 'GET', '/api/v3/v/x', 'global');
+  });
+
+  it("follows RouterModule's paths", async () => {
+    await expectServedWith(server, 'GET', '/api/admin/panel', 'p4', 'panel');
+    await expectServedWith(server, 'GET', '/api/panel', 'global');
+  });
+
+  it('gives the HEAD route Fastify adds for a GET route that GET route’s policy (a preflight asking for HEAD)', async () => {
+    const served = await expectServedWith(server, 'HEAD', '/api/headed/1', 'p5', 'headed');
+    expect(served.status).toBe(200);
+    // An empty parameter: Nest's adapter passes it to the not-found handler, on HEAD as on GET.
+    await expectServedWith(server, 'HEAD', '/api/headed/', 'global');
+  });
+
+  it('gives a route added on the Fastify instance outside Nest the global policy', async () => {
+    await expectServedWith(server, 'GET', '/outside/1', 'global', 'outside');
+    await expectServedWith(server, 'HEAD', '/outside/1', 'global', 'outside');
+    await expectServedWith(server, 'POST', '/outside/1', 'global');
+  });
+
+  it('knows the routes of a plugin registered after init, at its prefix with and without the trailing slash', async () => {
+    await expectServedWith(server, 'GET', '/plug', 'global', 'plugin');
+    await expectServedWith(server, 'GET', '/plug/', 'global', 'plugin');
+    await expectServedWith(server, 'GET', '/plug/more', 'global', 'plugin');
+  });
+
+  it("answers the asterisk-form target (OPTIONS *) as a path no route serves, as Nest's adapter does", async () => {
+    const served = await actual(server, 'GET', '*');
+    const answered = await preflight(server, 'GET', '*');
+    expect({ status: served.status, actual: actualPolicy(served), preflight: preflightPolicy(answered) }).toEqual({ status: 404, actual: 'global', preflight: 'global' });
+  });
+});
+
+@Controller({ path: 'hv', version: '1' })
+class HeaderV1Controller {
+  @Get() @EnableCors('p1') @Header('x-handler', 'hv1') get() { return 'hv1'; }
+}
+@Controller({ path: 'hv', version: '2' })
+class HeaderV2Controller {
+  @Get() @EnableCors('p2') @Header('x-handler', 'hv2') get() { return 'hv2'; }
+}
+
+describe('Fastify routing: header versioning, two versions of one path with different policies', () => {
+  let app: NestFastifyApplication;
+  let server: Server;
+  let logger: CaptureLogger;
+  beforeAll(async () => {
+    const { VersioningType } = await import('@nestjs/common');
+    logger = new CaptureLogger();
+    const moduleRef = await Test.createTestingModule({ imports: [IdentityCorsModule.forRoot(MODULE)], controllers: [HeaderV1Controller, HeaderV2Controller] }).compile();
+    app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger });
+    app.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    await app.listen(0, '127.0.0.1');
+    server = app.getHttpServer();
+  });
+  afterAll(() => app.close());
+
+  it('warns at startup that the routes differ only by a constraint a preflight does not carry', () => {
+    expect(logger.at('warn')).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^GET \/hv is served by HeaderV1Controller\.get and HeaderV2Controller\.get, told apart by constraints .*: preflights, and actual requests too .*, get HeaderV1Controller\.get's/)]),
+    );
+  });
+
+  it("answers the preflight with the first version's policy: a preflight does not carry the version header", async () => {
+    const answered = await rawRequest(server, 'OPTIONS', '/hv', { Origin: O, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'x-api-version' });
+    expect(preflightPolicy(answered)).toBe('p1');
+  });
+
+  it("gives every actual request to that path the first version's policy too, whichever version serves it (decided on the path alone)", async () => {
+    const v1 = await rawRequest(server, 'GET', '/hv', { Origin: O, 'x-api-version': '1' });
+    const v2 = await rawRequest(server, 'GET', '/hv', { Origin: O, 'x-api-version': '2' });
+    const none = await rawRequest(server, 'GET', '/hv', { Origin: O });
+    expect([v1, v2, none].map((res) => [res.status, res.headers['x-handler'], actualPolicy(res)])).toEqual([
+      [200, 'hv1', 'p1'],
+      [200, 'hv2', 'p1'],
+      [404, undefined, 'p1'],
+    ]);
+  });
+});
+
+@Controller('h')
+class HookedController {
+  @Get('cors') @EnableCors('p1') @Header('x-handler', 'hookedCors') cors() { return 'cors'; }
+  @Get('off') @DisableCors() @Header('x-handler', 'hookedOff') off() { return 'off'; }
+}
+
+describe('Fastify hooks beside the library', () => {
+  let app: NestFastifyApplication;
+  let server: Server;
+  const appHook: string[] = [];
+  const slotHook: Array<{ request: string; corsAlreadyWritten: boolean }> = [];
+  const responses: string[] = [];
+  const describeRequest = (request: { method: string; url: string; headers: Record<string, unknown> }) =>
+    `${request.method} ${request.url}${request.headers['access-control-request-method'] ? ' (preflight)' : ''}`;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [IdentityCorsModule.forRoot(MODULE)], controllers: [HookedController] }).compile();
+    const adapter = new FastifyAdapter();
+    // A hook set in the adapter's slot before the module mounts: the module runs it after its own.
+    adapter.setOnRequestHook((request, reply, done) => {
+      slotHook.push({ request: describeRequest(request), corsAlreadyWritten: reply.raw.getHeader('access-control-allow-origin') !== undefined });
+      done();
+    });
+    app = moduleRef.createNestApplication<NestFastifyApplication>(adapter, { logger: false });
+    const instance = app.getHttpAdapter().getInstance();
+    instance.addHook('onRequest', (request, _reply, done) => {
+      appHook.push(describeRequest(request));
+      done();
+    });
+    instance.addHook('onResponse', (request, reply, done) => {
+      responses.push(`${describeRequest(request)} ${reply.statusCode}`);
+      done();
+    });
+    await app.init();
+    await instance.ready();
+    await app.listen(0, '127.0.0.1');
+    server = app.getHttpServer();
+  });
+  afterAll(() => app.close());
+  beforeEach(() => {
+    appHook.length = 0;
+    slotHook.length = 0;
+    responses.length = 0;
+  });
+
+  it("an app's onRequest hook and a hook set with setOnRequestHook see every actual request, after the library wrote its CORS headers", async () => {
+    const res = await actual(server, 'GET', '/h/cors');
+    expect(actualPolicy(res)).toBe('p1');
+    expect(appHook).toEqual(['GET /h/cors']);
+    expect(slotHook).toEqual([{ request: 'GET /h/cors', corsAlreadyWritten: true }]);
+  });
+
+  it('neither sees a preflight the library answers; onResponse hooks do', async () => {
+    const res = await preflight(server, 'GET', '/h/cors');
+    expect([res.status, preflightPolicy(res)]).toEqual([204, 'p1']);
+    expect(appHook).toEqual([]);
+    expect(slotHook).toEqual([]);
+    // The response is Node's, ended by the library after it hijacked Fastify's reply: Fastify still reports it.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(responses).toEqual(['OPTIONS /h/cors (preflight) 204']);
+  });
+
+  it('both see a preflight the library leaves alone (a route without CORS), and an OPTIONS request that is not a preflight', async () => {
+    const res = await preflight(server, 'GET', '/h/off');
+    expect(preflightPolicy(res)).toBe('none');
+    await rawRequest(server, 'OPTIONS', '/h/cors', { Origin: O });
+    expect(appHook).toEqual(['OPTIONS /h/off (preflight)', 'OPTIONS /h/cors']);
+    expect(slotHook.map((seen) => seen.request)).toEqual(['OPTIONS /h/off (preflight)', 'OPTIONS /h/cors']);
+  });
+});
+
+describe('Fastify: mounting the library', () => {
+  const build = async (options: { imports?: ModuleMetadata['imports']; configure?: (app: NestFastifyApplication) => void; logger?: CaptureLogger }) => {
+    const moduleRef = await Test.createTestingModule({ imports: options.imports ?? [IdentityCorsModule.forRoot(MODULE)], controllers: [HookedController] }).compile();
+    const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: options.logger ?? false });
+    options.configure?.(app);
+    return app;
+  };
+
+  it('useIdentityCors(app) mounts the library before init, once: routes and preflights as when the module mounts it', async () => {
+    const app = await build({ configure: (nest) => useIdentityCors(nest) });
+    try {
+      await app.init();
+      await app.getHttpAdapter().getInstance().ready();
+      await app.listen(0, '127.0.0.1');
+      const server = app.getHttpServer();
+      await expectServedWith(server, 'GET', '/h/cors', 'p1', 'hookedCors');
+      await expectServedWith(server, 'GET', '/h/off', 'none', 'hookedOff');
+      await expectServedWith(server, 'GET', '/h/nothing', 'global');
+      // Mounted once: one Vary: Origin, not one per mount.
+      expect((await actual(server, 'GET', '/h/cors')).headers.vary).toBe('Origin');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('warns at startup when app.enableCors() (@fastify/cors) is active beside the module', async () => {
+    const logger = new CaptureLogger();
+    const app = await build({ logger, configure: (nest) => nest.enableCors({ origin: 'https://other.example' }) });
+    try {
+      await app.init();
+      await app.getHttpAdapter().getInstance().ready();
+      expect(logger.at('warn')).toEqual(expect.arrayContaining([expect.stringContaining('app.enableCors() (or NestFactory.create(..., { cors }), or @fastify/cors) is active beside IdentityCorsModule')]));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('refuses a second IdentityCorsModule in the app at startup', async () => {
+    @Module({ imports: [IdentityCorsModule.forRoot(MODULE)] })
+    class SecondModule {}
+    const app = await build({ imports: [IdentityCorsModule.forRoot(MODULE), SecondModule] });
+    try {
+      await expect(app.init()).rejects.toThrow('IdentityCorsModule is imported more than once in this app');
+    } finally {
+      await app.close().catch(() => undefined);
+    }
+  });
+
+  it("logs an error at ready time when the adapter's request hook is replaced after the module took it", async () => {
+    const logger = new CaptureLogger();
+    const app = await build({ logger });
+    try {
+      await app.init();
+      (app.getHttpAdapter() as unknown as FastifyAdapter).setOnRequestHook((_request, _reply, done) => done());
+      await app.getHttpAdapter().getInstance().ready();
+      expect(logger.at('error')).toEqual(expect.arrayContaining([expect.stringContaining("The FastifyAdapter's request hook (setOnRequestHook) was replaced after IdentityCorsModule took it")]));
+    } finally {
+      await app.close();
+    }
   });
 });
