@@ -50,12 +50,14 @@ class RoutesController {
   @Head('explicit') @EnableCors('p7') @Header('x-handler', 'explicitHead') explicitHead() { return 'explicitHead'; }
   @Get('explicit') @EnableCors('p8') @Header('x-handler', 'explicitGet') explicitGet() { return 'explicitGet'; }
   @Get('undecorated') @Header('x-handler', 'undecorated') undecorated() { return 'undecorated'; }
+  // One name twice: the router keeps the last value only, and Nest's adapter checks the path itself for an empty one.
+  @Get('rep/:id/x/:id') @EnableCors('p9') @Header('x-handler', 'repeated') repeated() { return 'repeated'; }
 }
 
 /** The policy of each handler above (by its x-handler header). */
 const HANDLER_POLICY: Record<string, string> = {
   static: 'p1', mixed: 'p2', special: 'p6', item: 'p3', postItem: 'none', deleteItem: 'global', sub: 'p4', file: 'p5',
-  explicitHead: 'p7', explicitGet: 'p8', undecorated: 'global',
+  explicitHead: 'p7', explicitGet: 'p8', undecorated: 'global', repeated: 'p9',
 };
 
 /** The policy the route that served this actual response has: its handler's, or, when none served it, Nest's 404's (the global policy). */
@@ -86,13 +88,14 @@ const MAX_PARAM = 12;
 /** A route parameter: empty, ordinary, escaped, as long as allowed or one too long. */
 const param = fc.constantFrom('', 'abc', 'x%41y', '%2F', '%zz', '%25', 'a.b', 'ü', 'a'.repeat(MAX_PARAM), 'a'.repeat(MAX_PARAM + 1), 'a'.repeat(101));
 /** The segments of a path, near the routes above. */
-const segments = fc.oneof(
+const segments: fc.Arbitrary<string[]> = fc.oneof<fc.Arbitrary<string[]>[]>(
   fc.constant(['r', 'static']),
   fc.constant(['r', 'Mixed', 'Case']),
   fc.constant(['r', 'items', 'special']),
   param.map((p) => ['r', 'items', p]),
   fc.tuple(param, param).map(([a, b]) => ['r', 'items', a, 'sub', b]),
   fc.array(fc.constantFrom('a', 'b.txt', '', '%2F'), { maxLength: 3 }).map((rest) => ['r', 'files', ...rest]),
+  fc.tuple(param, param).map(([a, b]) => ['r', 'rep', a, 'x', b]),
   fc.constant(['r', 'explicit']),
   fc.constant(['r', 'undecorated']),
   fc.constant(['r', 'nothing']),
@@ -122,6 +125,15 @@ const pathArbitrary = fc
   });
 const methodArbitrary = fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE', 'PUT');
 
+/** Paths at the edges of each router option and of Nest's own not-found rules, asked on every configuration. */
+const EDGE_CASES: Array<[string, string]> = [
+  ...['/r/static', '/R/STATIC', '/r/static/', '//r//static', '/r/static;x=1', '/r/%73tatic', 'http://127.0.0.1/r/static', '*'].map((p): [string, string] => ['GET', p]),
+  ...['/r/items/', '/r/items//sub/a', '/r/items/a/sub/', '/r/rep//x/abc', '/r/rep/abc/x/', '/r/rep/a/x/b', '/r/files/', '/r/files', '/r/items/%zz', `/r/items/${'a'.repeat(MAX_PARAM + 1)}`].map((p): [string, string] => ['GET', p]),
+  ['HEAD', '/r/items/a'],
+  ['HEAD', '/r/explicit'],
+  ['GET', '/r/explicit'],
+];
+
 const ROUTER_OPTIONS = {
   caseSensitive: false,
   ignoreTrailingSlash: true,
@@ -130,13 +142,16 @@ const ROUTER_OPTIONS = {
   useSemicolonDelimiter: true,
 };
 
+// Fastify's types leave useSemicolonDelimiter out of routerOptions, where Fastify reads it.
+const SEMICOLON = { useSemicolonDelimiter: true } as {};
+
 const configurations: Array<[string, () => FastifyAdapter]> = [
   ['Fastify defaults', () => new FastifyAdapter()],
   ['every router option, top-level', () => new FastifyAdapter({ ...ROUTER_OPTIONS })],
   ['every router option, under routerOptions', () => new FastifyAdapter({ routerOptions: { ...ROUTER_OPTIONS } })],
-  ['top-level and routerOptions mixed', () => new FastifyAdapter({ caseSensitive: false, maxParamLength: MAX_PARAM, routerOptions: { ignoreTrailingSlash: true, useSemicolonDelimiter: true } })],
+  ['top-level and routerOptions mixed', () => new FastifyAdapter({ caseSensitive: false, maxParamLength: MAX_PARAM, routerOptions: { ignoreTrailingSlash: true, ...SEMICOLON } })],
   ['a Fastify instance created with top-level options', () => new FastifyAdapter(fastify({ caseSensitive: false, ignoreDuplicateSlashes: true, maxParamLength: MAX_PARAM }) as never)],
-  ['a Fastify instance created with routerOptions', () => new FastifyAdapter(fastify({ routerOptions: { ignoreTrailingSlash: true, useSemicolonDelimiter: true, maxParamLength: MAX_PARAM } }) as never)],
+  ['a Fastify instance created with routerOptions', () => new FastifyAdapter(fastify({ routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM, ...SEMICOLON } }) as never)],
 ];
 
 describe.each(configurations)('Fastify routing, %s', (_name, adapter) => {
@@ -164,6 +179,12 @@ describe.each(configurations)('Fastify routing, %s', (_name, adapter) => {
     // The generated paths reach the routes, Nest's 404 and the router's own rejections, not just one of them.
     expect([...seen]).toEqual(expect.arrayContaining(['global', 'none']));
     expect(seen.size).toBeGreaterThanOrEqual(6);
+  });
+
+  it.each(EDGE_CASES)('%s %s: the preflight gets the policy of the route that serves the actual request', async (method, target) => {
+    const served = await actual(server, method, target);
+    const answered = await preflight(server, method, target);
+    expect({ status: served.status, actual: actualPolicy(served), preflight: preflightPolicy(answered) }).toEqual({ status: served.status, actual: servedPolicy(served), preflight: servedPolicy(served) });
   });
 });
 

@@ -89,15 +89,22 @@ export class FastifyRoutes implements RouteMatcher {
         byHandler.set(record.handler, served);
         routes.push(served);
       }
+      // Nest's adapter needs every parameter non-empty, an earlier one of a repeated name too, which the router's
+      // params (one value per name) would hide: the shadow route names each occurrence apart. Same pattern otherwise.
+      const url = served.nest ? distinctParamNames(record.url) : record.url;
       for (const method of typeof record.method === 'string' ? [record.method] : record.method) {
         // Registered for the same path already (differing by constraints only, which a shadow route does not keep).
-        const earlier = this.router.findRoute(method as FindMyWay.HTTPMethod, record.url);
+        const earlier = this.router.findRoute(method as FindMyWay.HTTPMethod, url);
         if (earlier !== null) {
           const first = earlier.store as Served;
           if (JSON.stringify(first.cors) !== JSON.stringify(served.cors)) conflicts.push({ method, url: record.url, first: first.handlerName, other: served.handlerName });
           continue;
         }
-        this.router.on(method as FindMyWay.HTTPMethod, record.url, noop, served);
+        try {
+          this.router.on(method as FindMyWay.HTTPMethod, url, noop, served);
+        } catch {
+          // Fastify's router refused it too (onRoute hooks run before it is added): Fastify does not serve it.
+        }
       }
     }
     this.routes = [...routes, REJECTED];
@@ -116,6 +123,46 @@ export class FastifyRoutes implements RouteMatcher {
     }
     return served;
   }
+}
+
+/** Where find-my-way ends a parameter's name (Nest's adapter reads names the same way). */
+const NAME_ENDS = '(-./';
+
+/** The route path with each repeated parameter name made distinct (`/a/:id/b/:id` → `/a/:id/b/:id~2`); others unchanged. */
+export function distinctParamNames(url: string): string {
+  if (!url.includes(':')) return url;
+  const seen = new Map<string, number>();
+  let out = '';
+  for (let i = 0; i < url.length; i++) {
+    out += url[i];
+    if (url[i] === '(') {
+      // A parameter's regular expression, copied as it is (a ':' there names nothing).
+      let depth = 1;
+      while (++i < url.length && depth > 0) {
+        if (url[i] === '\\') out += url[i++];
+        else if (url[i] === '(') depth++;
+        else if (url[i] === ')') depth--;
+        out += url[i] ?? '';
+      }
+      i--;
+      continue;
+    }
+    if (url[i] !== ':') continue;
+    if (url[i + 1] === ':') {
+      // '::' is an escaped colon.
+      out += ':';
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < url.length && !NAME_ENDS.includes(url[end]!)) end++;
+    const name = url.slice(i + 1, end);
+    const count = (seen.get(name) ?? 0) + 1;
+    seen.set(name, count);
+    out += count === 1 ? name : `${name}~${count}`;
+    i = end - 1;
+  }
+  return out;
 }
 
 function noop(): void {}
