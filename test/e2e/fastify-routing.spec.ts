@@ -331,9 +331,12 @@ describe('Fastify routing: header versioning, two versions of one path with diff
   afterAll(() => app.close());
 
   it('warns at startup that the routes differ only by a constraint a preflight does not carry', () => {
-    expect(logger.at('warn')).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^GET \/hv is served by HeaderV1Controller\.get and HeaderV2Controller\.get, told apart by constraints .*: preflights, and actual requests too .*, get HeaderV1Controller\.get's/)]),
+    const warnings = logger.at('warn').filter((line) => line.includes('told apart by constraints'));
+    // Once for the pair of routes, naming the HEAD routes Fastify added beside their GET routes.
+    expect(warnings).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^GET, HEAD \/hv is served by HeaderV1Controller\.get and HeaderV2Controller\.get, told apart by constraints .*: preflights, and actual requests too .*, get HeaderV1Controller\.get's/)]),
     );
+    expect(warnings).toHaveLength(1);
   });
 
   it("answers the preflight with the first version's policy: a preflight does not carry the version header", async () => {

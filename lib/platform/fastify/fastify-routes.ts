@@ -66,7 +66,7 @@ interface Served extends RouteMatch {
  */
 export class FastifyRoutes implements RouteMatcher {
   readonly routes: readonly RouteMatch[];
-  /** Routes that share a method and path with an earlier one but not its CORS metadata (a preflight gets the earlier one's). */
+  /** Routes that share a method and path with an earlier one but not its CORS metadata (a preflight gets the earlier one's); `method` lists every method they share ("GET, HEAD"). */
   readonly conflicts: ReadonlyArray<{ method: string; url: string; first: string; other: string }>;
   private readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
 
@@ -97,7 +97,12 @@ export class FastifyRoutes implements RouteMatcher {
         const earlier = this.router.findRoute(method as FindMyWay.HTTPMethod, url);
         if (earlier !== null) {
           const first = earlier.store as Served;
-          if (JSON.stringify(first.cors) !== JSON.stringify(served.cors)) conflicts.push({ method, url: record.url, first: first.handlerName, other: served.handlerName });
+          if (JSON.stringify(first.cors) !== JSON.stringify(served.cors)) {
+            // One entry per pair of routes: a GET route's HEAD route (which Fastify adds) is named beside it.
+            const same = conflicts.find((c) => c.url === record.url && c.first === first.handlerName && c.other === served.handlerName);
+            if (same === undefined) conflicts.push({ method, url: record.url, first: first.handlerName, other: served.handlerName });
+            else if (!same.method.split(', ').includes(method)) same.method += `, ${method}`;
+          }
           continue;
         }
         try {
