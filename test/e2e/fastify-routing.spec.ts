@@ -102,12 +102,13 @@ const segments: fc.Arbitrary<string[]> = fc.oneof<fc.Arbitrary<string[]>[]>(
   fc.constant(['r']),
 );
 const rarely = fc.integer({ min: 0, max: 5 }).map((n) => n === 0);
+const seldom = fc.integer({ min: 0, max: 19 }).map((n) => n === 0);
 const pathArbitrary = fc
   .record({
     segments,
     // Each variation is rare enough that most paths keep the others' effects apart.
-    caseFlips: fc.option(fc.array(rarely, { minLength: 40, maxLength: 40 }), { freq: 2 }),
-    doubled: fc.array(rarely, { minLength: 8, maxLength: 8 }),
+    caseFlips: fc.option(fc.array(seldom, { minLength: 40, maxLength: 40 }), { freq: 2 }),
+    doubled: fc.array(seldom, { minLength: 8, maxLength: 8 }),
     trailing: fc.constantFrom('', '', '', '/', '//'),
     leading: fc.constantFrom('/', '/', '/', '//'),
     suffix: fc.constantFrom('', '', '', '?q=1', ';jsessionid=1', ';a?b=/c', '?a/b', '#frag'),
@@ -130,6 +131,8 @@ const EDGE_CASES: Array<[string, string]> = [
   ...['/r/static', '/R/STATIC', '/r/static/', '//r//static', '/r/static;x=1', '/r/%73tatic', 'http://127.0.0.1/r/static', '*'].map((p): [string, string] => ['GET', p]),
   ...['/r/items/', '/r/items//sub/a', '/r/items/a/sub/', '/r/rep//x/abc', '/r/rep/abc/x/', '/r/rep/a/x/b', '/r/files/', '/r/files', '/r/items/%zz', `/r/items/${'a'.repeat(MAX_PARAM + 1)}`].map((p): [string, string] => ['GET', p]),
   ['HEAD', '/r/items/a'],
+  ['GET', '/old/static'],
+  ['HEAD', '/old/items/a'],
   ['HEAD', '/r/explicit'],
   ['GET', '/r/explicit'],
 ];
@@ -151,6 +154,9 @@ const configurations: Array<[string, () => FastifyAdapter]> = [
   ['every router option, under routerOptions', () => new FastifyAdapter({ routerOptions: { ...ROUTER_OPTIONS } })],
   ['top-level and routerOptions mixed', () => new FastifyAdapter({ caseSensitive: false, maxParamLength: MAX_PARAM, routerOptions: { ignoreTrailingSlash: true, ...SEMICOLON } })],
   ['a Fastify instance created with top-level options', () => new FastifyAdapter(fastify({ caseSensitive: false, ignoreDuplicateSlashes: true, maxParamLength: MAX_PARAM }) as never)],
+  ['no HEAD routes added (exposeHeadRoutes: false)', () => new FastifyAdapter({ exposeHeadRoutes: false })],
+  // rewriteUrl runs before routing, and the library reads the rewritten URL.
+  ['rewriteUrl', () => new FastifyAdapter({ rewriteUrl: (req: { url?: string }) => (req.url!.startsWith('/old/') ? `/r/${req.url!.slice(5)}` : req.url!) })],
   ['a Fastify instance created with routerOptions', () => new FastifyAdapter(fastify({ routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM, ...SEMICOLON } }) as never)],
 ];
 
@@ -178,7 +184,7 @@ describe.each(configurations)('Fastify routing, %s', (_name, adapter) => {
     );
     // The generated paths reach the routes, Nest's 404 and the router's own rejections, not just one of them.
     expect([...seen]).toEqual(expect.arrayContaining(['global', 'none']));
-    expect(seen.size).toBeGreaterThanOrEqual(6);
+    expect(seen.size).toBeGreaterThanOrEqual(5);
   });
 
   it.each(EDGE_CASES)('%s %s: the preflight gets the policy of the route that serves the actual request', async (method, target) => {
