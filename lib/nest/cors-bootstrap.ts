@@ -44,7 +44,7 @@ export class CorsBootstrap implements OnApplicationBootstrap {
       const routes = this.fastify.useRoutes(this.options.globalPolicy, routeOfNamed(this.discovery, this.scanner));
       for (const { method, url, first, other } of routes.conflicts) {
         this.logger.warn(
-          `${method} ${url} is served by ${first} and ${other}, told apart by constraints (version, host) that a preflight does not carry, with different CORS metadata: preflights get ${first}'s. Give them the same @EnableCors/@DisableCors, or different paths.`,
+          `${method} ${url} is served by ${first} and ${other}, told apart by constraints (version, host) that a preflight does not carry, with different CORS metadata: preflights, and actual requests too (CORS is decided on the method and path), get ${first}'s. Give them the same @EnableCors/@DisableCors, or different paths.`,
         );
       }
       if (!this.options.handleBeforeExpress) {

@@ -12,7 +12,7 @@ import type { CorsRouteTable } from '../../handler/cors-route-table.js';
 import { LOG_CONTEXT } from '../../handler/log-context.js';
 import type { RouteMatch } from '../../handler/route-target.js';
 import { type MarkHolder, NodeCorsEdge, type NodeResponse } from '../node-cors-edge.js';
-import { type FastifyRouteRecord, FastifyRoutes, type FastifyRouterOptions } from './fastify-routes.js';
+import { type FastifyInitialConfig, type FastifyRouteRecord, FastifyRoutes, pathOptionsOf } from './fastify-routes.js';
 
 /** The parts of Fastify's request and reply read here. */
 interface FastifyRequestLike {
@@ -31,7 +31,7 @@ interface FastifyInstanceLike {
   addHook(name: 'onRoute', hook: (route: FastifyRouteRecord) => void): unknown;
   addHook(name: 'onReady', hook: (done: (error?: Error) => void) => void): unknown;
   hasRequestDecorator(name: string): boolean;
-  initialConfig: { routerOptions?: FastifyRouterOptions };
+  initialConfig: FastifyInitialConfig;
 }
 
 /** Nest's FastifyAdapter, with the request-hook slot it runs before its other hooks. */
@@ -93,7 +93,7 @@ export class FastifyCorsEdge extends NodeCorsEdge {
    */
   useRoutes(global: { name?: string } | undefined, routeOf: (handler: Function) => RouteMatch & { nest: boolean }): FastifyRoutes {
     this.routeOf = routeOf;
-    const matcher = new FastifyRoutes(this.records, this.adapter?.getInstance().initialConfig.routerOptions ?? {}, routeOf);
+    const matcher = new FastifyRoutes(this.records, pathOptionsOf(this.adapter?.getInstance().initialConfig ?? {}), routeOf);
     this.routes.use(matcher, global);
     this.built = this.records.length;
     this.global = global;

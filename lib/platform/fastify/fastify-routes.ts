@@ -12,7 +12,42 @@ export interface FastifyRouteRecord {
 export type FastifyRouterOptions = Record<string, unknown>;
 
 /** Router options that say how paths are matched: the others (constraints, handlers of bad URLs) are not the shadow router's. */
-const PATH_OPTIONS = ['caseSensitive', 'ignoreTrailingSlash', 'ignoreDuplicateSlashes', 'maxParamLength', 'useSemicolonDelimiter', 'allowUnsafeRegex'];
+const PATH_OPTIONS = ['caseSensitive', 'ignoreTrailingSlash', 'ignoreDuplicateSlashes', 'maxParamLength', 'useSemicolonDelimiter', 'allowUnsafeRegex'] as const;
+
+/** The parts of a Fastify instance's `initialConfig` that hold its router options. */
+export type FastifyInitialConfig = { routerOptions?: FastifyRouterOptions } & FastifyRouterOptions;
+
+/**
+ * The path options Fastify's router was built with. Fastify takes each from `routerOptions`, else from the
+ * deprecated top-level option, else its default; `initialConfig` shows both, with defaults filled in, so a
+ * value is read as Nest's FastifyAdapter reads it (getRouteMatchingOptions): a boolean set either way is set,
+ * `caseSensitive: false` either way is case-insensitive, and a `routerOptions.maxParamLength` at its default
+ * (100) yields to a lower top-level one. Nest's adapter folds top-level options into `routerOptions` itself;
+ * this matters for a Fastify instance passed to it.
+ */
+export function pathOptionsOf(config: FastifyInitialConfig): FastifyRouterOptions {
+  const router = config.routerOptions ?? {};
+  const options: FastifyRouterOptions = {};
+  for (const key of PATH_OPTIONS) {
+    const value = router[key] ?? config[key];
+    if (value !== undefined) options[key] = value;
+  }
+  for (const key of ['ignoreTrailingSlash', 'ignoreDuplicateSlashes', 'useSemicolonDelimiter', 'allowUnsafeRegex'] as const) {
+    if (router[key] === true || config[key] === true) options[key] = true;
+  }
+  if (router.caseSensitive === false || config.caseSensitive === false) options.caseSensitive = false;
+  const topLevel = Number(config.maxParamLength) || DEFAULT_MAX_PARAM_LENGTH;
+  const fromRouter = Number(router.maxParamLength) || DEFAULT_MAX_PARAM_LENGTH;
+  options.maxParamLength = fromRouter === DEFAULT_MAX_PARAM_LENGTH ? Math.min(fromRouter, topLevel) : fromRouter;
+  return options;
+}
+const DEFAULT_MAX_PARAM_LENGTH = 100;
+
+/**
+ * A path Fastify's router rejects before any hook runs (a 400 for an escape it cannot decode, a 414 for a route
+ * parameter longer than maxParamLength): its actual request gets no CORS headers, its preflight neither.
+ */
+const REJECTED: Served = { handlerName: '<rejected by the router>', cors: { enabled: false }, nest: false };
 
 interface Served extends RouteMatch {
   /** A Nest controller route: Nest's FastifyAdapter passes a request with an empty route parameter to the not-found handler. */
@@ -31,14 +66,18 @@ interface Served extends RouteMatch {
  */
 export class FastifyRoutes implements RouteMatcher {
   readonly routes: readonly RouteMatch[];
-  /** Routes that share a method and path with an earlier one but not its CORS metadata (a preflight gets the earlier one's). */
+  /** Routes that share a method and path with an earlier one but not its CORS metadata (a preflight gets the earlier one's); `method` lists every method they share ("GET, HEAD"). */
   readonly conflicts: ReadonlyArray<{ method: string; url: string; first: string; other: string }>;
   private readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
 
   /** `routeOf`: the controller method (and CORS metadata) a route handler serves. */
-  constructor(records: readonly FastifyRouteRecord[], routerOptions: FastifyRouterOptions, routeOf: (handler: Function) => RouteMatch & { nest: boolean }) {
-    const options = Object.fromEntries(PATH_OPTIONS.filter((key) => routerOptions[key] !== undefined).map((key) => [key, routerOptions[key]]));
-    this.router = FindMyWay(options as FindMyWay.Config<FindMyWay.HTTPVersion.V1>);
+  constructor(records: readonly FastifyRouteRecord[], pathOptions: FastifyRouterOptions, routeOf: (handler: Function) => RouteMatch & { nest: boolean }) {
+    this.router = FindMyWay({
+      ...pathOptions,
+      // As Fastify's own router: these answer (400, 414) before any hook, so nothing CORS is written.
+      onBadUrl: rejected,
+      onMaxParamLength: rejected,
+    } as FindMyWay.Config<FindMyWay.HTTPVersion.V1>);
     const byHandler = new Map<Function, Served>();
     const routes: Served[] = [];
     const conflicts: Array<{ method: string; url: string; first: string; other: string }> = [];
@@ -50,18 +89,30 @@ export class FastifyRoutes implements RouteMatcher {
         byHandler.set(record.handler, served);
         routes.push(served);
       }
+      // Nest's adapter needs every parameter non-empty, an earlier one of a repeated name too, which the router's
+      // params (one value per name) would hide: the shadow route names each occurrence apart. Same pattern otherwise.
+      const url = served.nest ? distinctParamNames(record.url) : record.url;
       for (const method of typeof record.method === 'string' ? [record.method] : record.method) {
         // Registered for the same path already (differing by constraints only, which a shadow route does not keep).
-        const earlier = this.router.findRoute(method as FindMyWay.HTTPMethod, record.url);
+        const earlier = this.router.findRoute(method as FindMyWay.HTTPMethod, url);
         if (earlier !== null) {
           const first = earlier.store as Served;
-          if (JSON.stringify(first.cors) !== JSON.stringify(served.cors)) conflicts.push({ method, url: record.url, first: first.handlerName, other: served.handlerName });
+          if (JSON.stringify(first.cors) !== JSON.stringify(served.cors)) {
+            // One entry per pair of routes: a GET route's HEAD route (which Fastify adds) is named beside it.
+            const same = conflicts.find((c) => c.url === record.url && c.first === first.handlerName && c.other === served.handlerName);
+            if (same === undefined) conflicts.push({ method, url: record.url, first: first.handlerName, other: served.handlerName });
+            else if (!same.method.split(', ').includes(method)) same.method += `, ${method}`;
+          }
           continue;
         }
-        this.router.on(method as FindMyWay.HTTPMethod, record.url, noop, served);
+        try {
+          this.router.on(method as FindMyWay.HTTPMethod, url, noop, served);
+        } catch {
+          // Fastify's router refused it too (onRoute hooks run before it is added): Fastify does not serve it.
+        }
       }
     }
-    this.routes = routes;
+    this.routes = [...routes, REJECTED];
     this.conflicts = conflicts;
   }
 
@@ -69,6 +120,7 @@ export class FastifyRoutes implements RouteMatcher {
   match(method: string, path: string): RouteMatch | undefined {
     const found = this.router.find(method as FindMyWay.HTTPMethod, path);
     if (found === null) return undefined;
+    if (found.store === null) return REJECTED;
     const served = found.store as Served;
     if (served.nest) {
       const params = found.params as Record<string, string | undefined>;
@@ -78,4 +130,45 @@ export class FastifyRoutes implements RouteMatcher {
   }
 }
 
+/** Where find-my-way ends a parameter's name (Nest's adapter reads names the same way). */
+const NAME_ENDS = '(-./';
+
+/** The route path with each repeated parameter name made distinct (`/a/:id/b/:id` → `/a/:id/b/:id~2`); others unchanged. */
+export function distinctParamNames(url: string): string {
+  if (!url.includes(':')) return url;
+  const seen = new Map<string, number>();
+  let out = '';
+  for (let i = 0; i < url.length; i++) {
+    out += url[i];
+    if (url[i] === '(') {
+      // A parameter's regular expression, copied as it is (a ':' there names nothing).
+      let depth = 1;
+      while (++i < url.length && depth > 0) {
+        if (url[i] === '\\') out += url[i++];
+        else if (url[i] === '(') depth++;
+        else if (url[i] === ')') depth--;
+        out += url[i] ?? '';
+      }
+      i--;
+      continue;
+    }
+    if (url[i] !== ':') continue;
+    if (url[i + 1] === ':') {
+      // '::' is an escaped colon.
+      out += ':';
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < url.length && !NAME_ENDS.includes(url[end]!)) end++;
+    const name = url.slice(i + 1, end);
+    const count = (seen.get(name) ?? 0) + 1;
+    seen.set(name, count);
+    out += count === 1 ? name : `${name}~${count}`;
+    i = end - 1;
+  }
+  return out;
+}
+
 function noop(): void {}
+function rejected(): void {}

@@ -1,0 +1,31 @@
+import { distinctParamNames, pathOptionsOf } from '../../lib/platform/fastify/fastify-routes.js';
+
+describe('distinctParamNames (the shadow route of a Nest route on Fastify)', () => {
+  it.each([
+    ['/a/b', '/a/b'],
+    ['/a/:id', '/a/:id'],
+    ['/projects/:id/tasks/:id', '/projects/:id/tasks/:id~2'],
+    ['/a/:id-:id.:id', '/a/:id-:id~2.:id~3'],
+    ['/t/::literal/:x/:x', '/t/::literal/:x/:x~2'],
+    ['/r/:id(^\\d+:\\d+$)/:id', '/r/:id(^\\d+:\\d+$)/:id~2'],
+    ['/r/:id(a(b)c)/:id', '/r/:id(a(b)c)/:id~2'],
+  ])('%s → %s', (url, expected) => {
+    expect(distinctParamNames(url)).toBe(expected);
+  });
+});
+
+describe("pathOptionsOf (a Fastify instance's path options, as its router was built with them)", () => {
+  const defaults = { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 100, useSemicolonDelimiter: false, allowUnsafeRegex: false };
+  it('reads options given under routerOptions', () => {
+    expect(pathOptionsOf({ ...defaults, routerOptions: { ...defaults, caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 7 } })).toMatchObject({ caseSensitive: false, ignoreTrailingSlash: true, maxParamLength: 7 });
+  });
+  it('reads top-level options when routerOptions was not given, or holds only defaults for them', () => {
+    expect(pathOptionsOf({ ...defaults, caseSensitive: false, ignoreDuplicateSlashes: true, maxParamLength: 5 })).toMatchObject({ caseSensitive: false, ignoreDuplicateSlashes: true, maxParamLength: 5 });
+    expect(pathOptionsOf({ ...defaults, maxParamLength: 5, useSemicolonDelimiter: true, routerOptions: { ...defaults, ignoreTrailingSlash: true } })).toMatchObject({
+      maxParamLength: 5,
+      useSemicolonDelimiter: true,
+      ignoreTrailingSlash: true,
+      caseSensitive: true,
+    });
+  });
+});
