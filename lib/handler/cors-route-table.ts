@@ -19,6 +19,8 @@ export class CorsRouteTable {
   private matcher: RouteMatcher = NO_ROUTES;
   private targets = new Map<RouteMatch, PolicyTarget>();
   private unroutedTarget: PolicyTarget = null;
+  /** The identity paths, compared as the platform's router compares paths. */
+  private identityPaths: { has(path: string): boolean };
   // Answers by path, then method: no key is built per request. Bounded by total path length, so
   // attackers choosing paths cannot grow it without limit; each path holds at most KNOWN_METHODS answers.
   private readonly cache = new LRUCache<string, Map<string, PolicyTarget>>({
@@ -31,11 +33,13 @@ export class CorsRouteTable {
     identityPolicyName: string,
   ) {
     this.identityTarget = { kind: 'identity', policyName: identityPolicyName };
+    this.identityPaths = corsPaths;
   }
 
   /** Takes the app's routes; `global`: the policy of routes without CORS metadata (undefined name: the default policy). */
   use(matcher: RouteMatcher, global: { name?: string } | undefined): void {
     this.matcher = matcher;
+    this.identityPaths = matcher.pathSet?.(this.corsPaths.paths) ?? this.corsPaths;
     this.unroutedTarget = global ? { kind: 'unrouted', policyName: global.name } : null;
     this.targets = new Map(
       matcher.routes.map((route): [RouteMatch, PolicyTarget] => {
@@ -67,7 +71,7 @@ export class CorsRouteTable {
   }
 
   private lookup(method: string, path: string): PolicyTarget {
-    if (this.corsPaths.has(path)) return this.identityTarget;
+    if (this.identityPaths.has(path)) return this.identityTarget;
     const route = this.matcher.match(method, path);
     return route === undefined ? this.unroutedTarget : (this.targets.get(route) ?? null);
   }

@@ -30,6 +30,11 @@ export interface RouteMatcher {
   match(method: string, path: string): RouteMatch | undefined;
   /** Every route, in the order the router tries them. */
   readonly routes: readonly RouteMatch[];
+  /**
+   * Literal paths compared as this router compares request paths, for a router whose comparison is the app's to
+   * set (Fastify's options); without it, paths compare as Express's router does by default (CorsPathSet).
+   */
+  pathSet?(paths: readonly string[]): { has(path: string): boolean };
 }
 
 export function policyLabel(target: RouteTarget): string {

@@ -24,16 +24,19 @@ function policies(): IdentityCorsModuleOptions['policies'] {
     POLICY_NAMES.map((name, i) => [name, (b: any) => b.withOrigins(O).allowAnyMethod().allowAnyHeader().setPreflightMaxAge(100 + i).withExposedHeaders(`x-policy-${name}`)]),
   );
 }
-const MODULE = { policies: policies(), globalPolicy: 'global' } satisfies IdentityCorsModuleOptions;
+/** The identity policy is told apart by its max-age (99) on preflights and its exposed WWW-Authenticate on actual responses. */
+const MODULE = { policies: policies(), globalPolicy: 'global', identity: { allowedOrigins: [O], preflightCacheDuration: 99 } } satisfies IdentityCorsModuleOptions;
 
 /** Which policy a preflight got ('none': no CORS headers). */
 function preflightPolicy(res: RawResponse): string {
   if (res.headers['access-control-allow-origin'] === undefined) return 'none';
+  if (res.headers['access-control-max-age'] === '99') return 'identity';
   return POLICY_NAMES[Number(res.headers['access-control-max-age']) - 100] ?? `max-age ${res.headers['access-control-max-age']}`;
 }
 /** Which policy an actual response got ('none': no CORS headers). */
 function actualPolicy(res: RawResponse): string {
   if (res.headers['access-control-allow-origin'] === undefined) return 'none';
+  if ((res.headers['access-control-expose-headers'] ?? '').includes('WWW-Authenticate')) return 'identity';
   return /x-policy-(\w+)/.exec(res.headers['access-control-expose-headers'] ?? '')?.[1] ?? 'unknown';
 }
 
@@ -54,8 +57,15 @@ class RoutesController {
   @Get('rep/:id/x/:id') @EnableCors('p9') @Header('x-handler', 'repeated') repeated() { return 'repeated'; }
 }
 
+/** An identity endpoint: its paths are compared as Fastify's router compares them (RULES 11), with the app's options. */
+@Controller('connect')
+class TokenController {
+  @Post('token') @Header('x-handler', 'token') token() { return 'token'; }
+}
+
 /** The policy of each handler above (by its x-handler header). */
 const HANDLER_POLICY: Record<string, string> = {
+  token: 'identity',
   static: 'p1', mixed: 'p2', special: 'p6', item: 'p3', postItem: 'none', deleteItem: 'global', sub: 'p4', file: 'p5',
   explicitHead: 'p7', explicitGet: 'p8', undecorated: 'global', repeated: 'p9',
 };
@@ -100,6 +110,7 @@ const segments: fc.Arbitrary<string[]> = fc.oneof<fc.Arbitrary<string[]>[]>(
   fc.constant(['r', 'undecorated']),
   fc.constant(['r', 'nothing']),
   fc.constant(['r']),
+  fc.constant(['connect', 'token']),
 );
 const rarely = fc.integer({ min: 0, max: 5 }).map((n) => n === 0);
 const seldom = fc.integer({ min: 0, max: 19 }).map((n) => n === 0);
@@ -135,6 +146,7 @@ const EDGE_CASES: Array<[string, string]> = [
   ['HEAD', '/old/items/a'],
   ['HEAD', '/r/explicit'],
   ['GET', '/r/explicit'],
+  ...['/connect/token', '/CONNECT/TOKEN', '/connect/token/', '/connect//token', '/connect/token;x', '/connect/%74oken', 'http://127.0.0.1/connect/token'].map((p): [string, string] => ['POST', p]),
 ];
 
 const ROUTER_OPTIONS = {
@@ -164,7 +176,7 @@ describe.each(configurations)('Fastify routing, %s', (_name, adapter) => {
   let app: NestFastifyApplication;
   let server: Server;
   beforeAll(async () => {
-    app = await fastifyApp({ imports: [IdentityCorsModule.forRoot(MODULE)], controllers: [RoutesController] }, adapter());
+    app = await fastifyApp({ imports: [IdentityCorsModule.forRoot(MODULE)], controllers: [RoutesController, TokenController] }, adapter());
     server = app.getHttpServer();
   });
   afterAll(() => app.close());
@@ -174,7 +186,9 @@ describe.each(configurations)('Fastify routing, %s', (_name, adapter) => {
     await fc.assert(
       fc.asyncProperty(methodArbitrary, pathArbitrary, async (method, path) => {
         const served = await actual(server, method, path);
-        const expected = servedPolicy(served);
+        let expected = servedPolicy(served);
+        // An identity path is one by its path alone, whatever the method (another method's 404 keeps the identity policy).
+        if (served.headers['x-handler'] === undefined && served.status === 404 && method !== 'POST' && (await actual(server, 'POST', path)).headers['x-handler'] === 'token') expected = 'identity';
         seen.add(expected);
         expect({ method, path, status: served.status, actual: actualPolicy(served) }).toEqual({ method, path, status: served.status, actual: expected });
         const answered = await preflight(server, method, path);

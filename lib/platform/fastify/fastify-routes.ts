@@ -69,15 +69,12 @@ export class FastifyRoutes implements RouteMatcher {
   /** Routes that share a method and path with an earlier one but not its CORS metadata (a preflight gets the earlier one's); `method` lists every method they share ("GET, HEAD"). */
   readonly conflicts: ReadonlyArray<{ method: string; url: string; first: string; other: string }>;
   private readonly router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+  private readonly pathOptions: FastifyRouterOptions;
 
   /** `routeOf`: the controller method (and CORS metadata) a route handler serves. */
   constructor(records: readonly FastifyRouteRecord[], pathOptions: FastifyRouterOptions, routeOf: (handler: Function) => RouteMatch & { nest: boolean }) {
-    this.router = FindMyWay({
-      ...pathOptions,
-      // As Fastify's own router: these answer (400, 414) before any hook, so nothing CORS is written.
-      onBadUrl: rejected,
-      onMaxParamLength: rejected,
-    } as FindMyWay.Config<FindMyWay.HTTPVersion.V1>);
+    this.pathOptions = pathOptions;
+    this.router = shadowRouter(pathOptions);
     const byHandler = new Map<Function, Served>();
     const routes: Served[] = [];
     const conflicts: Array<{ method: string; url: string; first: string; other: string }> = [];
@@ -116,6 +113,23 @@ export class FastifyRoutes implements RouteMatcher {
     this.conflicts = conflicts;
   }
 
+  /**
+   * The identity paths, compared as Fastify's router compares paths with the app's options (RULES 11): each is
+   * a literal route of its own router (a `:` in it is literal too).
+   */
+  pathSet(paths: readonly string[]): { has(path: string): boolean } {
+    const router = shadowRouter(this.pathOptions);
+    const identity = {};
+    for (const path of paths) {
+      try {
+        router.on('GET', path.replaceAll(':', '::'), noop, identity);
+      } catch {
+        // The same path twice as the router compares them (say '/a' and '/A' without caseSensitive): added once.
+      }
+    }
+    return { has: (path) => router.find('GET', path)?.store === identity };
+  }
+
   /** The route Fastify would serve `method path` with; undefined: its not-found handler (Nest's 404) would. */
   match(method: string, path: string): RouteMatch | undefined {
     const found = this.router.find(method as FindMyWay.HTTPMethod, path);
@@ -128,6 +142,11 @@ export class FastifyRoutes implements RouteMatcher {
     }
     return served;
   }
+}
+
+/** A find-my-way router with the app's path options that, as Fastify's own, answers paths it rejects (400, 414) before any hook: nothing CORS is written for them. */
+function shadowRouter(pathOptions: FastifyRouterOptions): FindMyWay.Instance<FindMyWay.HTTPVersion.V1> {
+  return FindMyWay({ ...pathOptions, onBadUrl: rejected, onMaxParamLength: rejected } as FindMyWay.Config<FindMyWay.HTTPVersion.V1>);
 }
 
 /** Where find-my-way ends a parameter's name (Nest's adapter reads names the same way). */
