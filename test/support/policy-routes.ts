@@ -57,6 +57,11 @@ export class PolicyRoutesController {
       res.end((error as { code?: string }).code);
     }
   }
+  @Get('head-open') @EnableCors('open') headOpen(@Res() reply: PlatformResponse) {
+    const res = node(reply);
+    res.writeHead(200, { 'Access-Control-Allow-Origin': 'https://elsewhere.example', 'Content-Type': 'text/plain' });
+    res.end('open');
+  }
   @Get('slow') @EnableCors('slow') slow() { return 'slow'; }
   @Get('late') @EnableCors('late') late() { return 'late'; }
   @Get('broken') @EnableCors('broken') broken() { return 'broken'; }
@@ -64,6 +69,7 @@ export class PolicyRoutesController {
 
 export const policies = {
   listed: (b: CorsPolicyBuilder) => b.withOrigins(A),
+  open: (b: CorsPolicyBuilder) => b.allowAnyOrigin(),
   // an async predicate that never answers: the timeout must still apply
   slow: (b: CorsPolicyBuilder) => b.setIsOriginAllowed(() => new Promise<boolean>(() => {})),
   late: (b: CorsPolicyBuilder) => b.setIsOriginAllowed(async (origin) => origin === B),
