@@ -71,7 +71,7 @@ describe("a body parser's own error response (malformed JSON)", () => {
   it.each([
     ['by default, mounted by the module', BeforeExpressModule, false],
     ['by default, with useIdentityCors(app)', BeforeExpressModule, true],
-    ['in Express (handleBeforeExpress: false), with useIdentityCors(app)', InExpressModule, true],
+    ['with handleBeforeExpress: false, with useIdentityCors(app)', InExpressModule, true],
   ])('%s: the 400 carries the CORS headers, written once', async (_case, module, early) => {
     const app = await start(module, early);
     try {
