@@ -98,6 +98,23 @@ describe("a body parser's own error response (malformed JSON)", () => {
       await app.close();
     }
   });
+
+  // Fastify refuses a media type no parser takes (415); Express's parsers skip it and the handler runs.
+  it.each([
+    ['a body over the parser limit (2 MiB of JSON)', 'application/json', JSON.stringify({ big: 'x'.repeat(2 * 1024 * 1024) }), { express: 413, fastify: 413 }],
+    ['a media type no parser takes', 'application/x-unknown', 'opaque', { express: 201, fastify: 415 }],
+  ] as const)('%s: the response carries the CORS headers', async (_case, type, body, status) => {
+    const app = await start(BeforeExpressModule, false);
+    try {
+      const res = await request(app.getHttpServer()).post('/e/json').set('Origin', A).set('Content-Type', type).send(body);
+      expect(res.status).toBe(onPlatform(status));
+      expect(res.headers['access-control-allow-origin']).toBe(A);
+      expect(res.headers['access-control-allow-credentials']).toBe('true');
+      expect(res.headers.vary).toBe('Origin');
+    } finally {
+      await app.close();
+    }
+  });
 });
 
 describe('coexistence with app.enableCors()', () => {
