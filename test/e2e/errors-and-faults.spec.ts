@@ -1,6 +1,7 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseIntPipe, Post, UnauthorizedException, UseGuards, type CanActivate, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { EnableCors, IdentityCorsModule, ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { CorsService, EnableCors, IdentityCorsModule, ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { CorsHandler } from '../../lib/handler/cors-handler.js';
 import { Module } from '@nestjs/common';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
@@ -216,5 +217,61 @@ describe.each(MOUNTS)('policy predicates: async answers, timeouts and throws (%s
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect(res.headers.vary).toBe('Origin');
     expect(logger.at('error').join('\n')).toMatch(/denied because policy 'broken' failed: predicate exploded/);
+  });
+});
+
+// A bug or a broken collaborator inside the library's edge (Express's listener or middleware, Fastify's onRequest
+// hook): logged, never thrown at the server, and the request goes on without CORS headers.
+describe.each(MOUNTS)("the library's own failure while handling a request (%s)", (_label, early) => {
+  let app: INestApplication;
+  let logger: CaptureLogger;
+  beforeAll(async () => {
+    ({ app, logger } = await startPolicyRoutes([IdentityCorsModule.forRoot({ policies: namedPolicies })], early));
+  });
+  afterAll(() => app.close());
+
+  /** Makes one CorsService method throw, counting its calls, until restore() gives the prototype's back. */
+  function breakCorsService(method: 'applyResult' | 'applyAccessControl') {
+    const cors = app.get(CorsService);
+    let calls = 0;
+    cors[method] = () => {
+      calls += 1;
+      throw new Error('boom');
+    };
+    return { calls: () => calls, restore: () => delete (cors as Partial<CorsService>)[method] };
+  }
+  const failures = (what: string) => logger.at('error').filter((line) => line.includes(`CORS handling failed for ${what}`));
+
+  it('a preflight: handled once, not answered by the library, logged; the next one is answered', async () => {
+    const broken = breakCorsService('applyResult');
+    try {
+      const res = await request(app.getHttpServer()).options('/h/plain').set('Origin', A).set('Access-Control-Request-Method', 'GET');
+      expect(broken.calls()).toBe(1);
+      expect(res.status).not.toBe(204);
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(failures('OPTIONS /h/plain')).toHaveLength(1);
+    } finally {
+      broken.restore();
+    }
+    const again = await request(app.getHttpServer()).options('/h/plain').set('Origin', A).set('Access-Control-Request-Method', 'GET');
+    expect(again.status).toBe(204);
+    expect(again.headers['access-control-allow-origin']).toBe(A);
+  });
+
+  it('an actual request: served once, without CORS headers, logged', async () => {
+    // A later interval of the failure log (one line per cause per interval, RULES 21): the preflight's was this cause's line.
+    const logs = app.get(CorsHandler, { strict: false }).logs;
+    logs.now = () => Date.now() + 10 * logs.intervalMs;
+    const broken = breakCorsService('applyAccessControl');
+    try {
+      const res = await request(app.getHttpServer()).get('/h/plain').set('Origin', A);
+      expect(broken.calls()).toBe(1);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('plain');
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(failures('GET /h/plain;')).toHaveLength(1);
+    } finally {
+      broken.restore();
+    }
   });
 });
