@@ -34,7 +34,7 @@ class ItemsV2Controller {
 
 @Controller('things')
 class ThingsController {
-  // Declared before the literal route: which one serves GET /things/special is Express's (and Nest's) business;
+  // Declared before the literal route: which one serves GET /things/special is the router's (and Nest's) business;
   // the preflight must follow whichever does.
   @Get(':id') @EnableCors('a') byId() { return 'byId'; }
   @Get('special') @EnableCors('b') special() { return 'special'; }
@@ -128,7 +128,7 @@ describe('route-aware CORS: preflights follow the handler that serves M P', () =
     expect((await preflight(app, '/health', 'GET', A)).headers['access-control-allow-origin']).toBe(A);
   });
 
-  it('follows Express in overlapping routes: the preflight policy is that of the handler that really serves the path', async () => {
+  it('follows the router in overlapping routes: the preflight policy is that of the handler that really serves the path', async () => {
     const served = (await request(app.getHttpServer()).get('/api/things/special')).text;
     const expectedOrigin = served === 'special' ? B : A;
     expect((await preflight(app, '/api/things/special', 'GET', expectedOrigin)).headers['access-control-allow-origin']).toBe(expectedOrigin);
