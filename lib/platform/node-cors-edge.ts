@@ -163,13 +163,14 @@ export function hookWriteHead(target: { writeHead: WriteHead }, holderOf: (res: 
     // No headersSent check: once headers are out, setHeader below throws ERR_HTTP_HEADERS_SENT as Node's writeHead
     // would. Reading headersSent through Express's response prototype cost more than the rest of this hook.
     const mark = holderOf(this)[STATE];
-    if (mark !== undefined && mark !== TAKEN && (mark === VARY_ON_ORIGIN || reapplied(mark, this))) {
-      appendVary(this, VARY_ORIGIN);
+    if (mark !== undefined && mark !== TAKEN) {
+      const varies = mark === VARY_ON_ORIGIN || reapplied(mark, this);
+      if (varies) appendVary(this, VARY_ORIGIN);
       // writeHead(status, [message,] headers): headers given here are set over the response's, so the decision
-      // is applied to them too. As Node reads them: a non-string message that is an object stands for the headers
-      // when no headers follow it.
-      if (typeof headers === 'object' && headers !== null) headers = headersWithDecision(headers as Record<string, unknown> | unknown[], mark);
-      else if (typeof reason === 'object' && reason !== null) reason = headersWithDecision(reason as Record<string, unknown> | unknown[], mark);
+      // is applied to them too, an allowed one's even when it does not vary on Origin (any origin: `*`). As Node
+      // reads them: a non-string message that is an object stands for the headers when no headers follow it.
+      if (typeof headers === 'object' && headers !== null) headers = headersWithDecision(headers as Record<string, unknown> | unknown[], mark, varies);
+      else if (typeof reason === 'object' && reason !== null) reason = headersWithDecision(reason as Record<string, unknown> | unknown[], mark, varies);
     }
     if (arity <= 1) return writeHead.call(this, statusCode);
     return arity === 2 ? writeHead.call(this, statusCode, reason) : writeHead.call(this, statusCode, reason, headers);
@@ -184,23 +185,23 @@ function reapplied(result: CorsResult, res: ServerResponse): boolean {
 
 /**
  * writeHead's own headers, which Node sets over the response's (an object's entries, or a flat
- * `[name, value, …]` list), with Origin added to their Vary and, for an allowed decision, its
+ * `[name, value, …]` list), with Origin added to their Vary (when the response varies on it) and, for an allowed decision, its
  * access-control headers kept as reapplyAccessControl keeps them on the response: a framework may pass
  * the headers its reply collected this way (Fastify does), and they would replace the decision's.
  */
-function headersWithDecision(headers: Record<string, unknown> | unknown[], mark: typeof VARY_ON_ORIGIN | CorsResult): Record<string, unknown> | unknown[] {
+function headersWithDecision(headers: Record<string, unknown> | unknown[], mark: typeof VARY_ON_ORIGIN | CorsResult, varies: boolean): Record<string, unknown> | unknown[] {
   const result = mark === VARY_ON_ORIGIN ? undefined : mark;
   if (Array.isArray(headers)) {
     const kept: unknown[] = [];
     for (let i = 0; i + 1 < headers.length; i += 2) {
-      const value = decidedValue(String(headers[i]).toLowerCase(), headers[i + 1], result);
+      const value = decidedValue(String(headers[i]).toLowerCase(), headers[i + 1], result, varies);
       if (value !== undefined) kept.push(headers[i], value);
     }
     return kept;
   }
   let copy: Record<string, unknown> | undefined;
   for (const key in headers) {
-    const value = decidedValue(key.toLowerCase(), headers[key], result);
+    const value = decidedValue(key.toLowerCase(), headers[key], result, varies);
     if (value === headers[key]) continue;
     copy ??= { ...headers };
     if (value === undefined) delete copy[key];
@@ -210,8 +211,8 @@ function headersWithDecision(headers: Record<string, unknown> | unknown[], mark:
 }
 
 /** A header's value once the decision is applied; undefined: dropped, as the response already has the decision's. */
-function decidedValue(name: string, value: unknown, result: CorsResult | undefined): unknown {
-  if (name === 'vary') return varyWith(value as string, VARY_ORIGIN) ?? value;
+function decidedValue(name: string, value: unknown, result: CorsResult | undefined, varies: boolean): unknown {
+  if (name === 'vary') return varies ? (varyWith(value as string, VARY_ORIGIN) ?? value) : value;
   if (result === undefined) return value;
   if (name === 'access-control-allow-origin') return undefined;
   if (name === 'access-control-allow-credentials') return result.supportsCredentials ? undefined : value;

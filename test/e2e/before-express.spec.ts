@@ -1,3 +1,6 @@
+// Express only (jest.config.js leaves it out of the project "fastify"): handleBeforeExpress puts the library's
+// listener on the HTTP server ahead of Express's app, and these tests watch what reaches Express after it. On
+// Fastify the library runs in the FastifyAdapter's first onRequest hook instead, which the other suites cover.
 import { createServer } from 'node:http';
 import { Body, Controller, Get, Header, Module, Options, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';

@@ -1,11 +1,12 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseIntPipe, Post, UnauthorizedException, UseGuards, type CanActivate, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
-import { EnableCors, IdentityCorsModule, ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { CorsService, EnableCors, IdentityCorsModule, ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { CorsHandler } from '../../lib/handler/cors-handler.js';
 import { Module } from '@nestjs/common';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { B, MOUNTS, policies as namedPolicies, startPolicyRoutes } from '../support/policy-routes.js';
+import { createNestApp, initApp, onPlatform } from '../support/platform.js';
 
 const A = 'https://a.example';
 
@@ -60,9 +61,9 @@ describe("a body parser's own error response (malformed JSON)", () => {
   class InExpressModule {}
 
   async function start(module: typeof BeforeExpressModule, early: boolean) {
-    const app = await NestFactory.create(module, { logger: false, abortOnError: false });
+    const app = await createNestApp(module, { logger: false, abortOnError: false });
     if (early) useIdentityCors(app);
-    await app.init();
+    await initApp(app);
     return app;
   }
   const malformed = (app: INestApplication) =>
@@ -71,7 +72,7 @@ describe("a body parser's own error response (malformed JSON)", () => {
   it.each([
     ['by default, mounted by the module', BeforeExpressModule, false],
     ['by default, with useIdentityCors(app)', BeforeExpressModule, true],
-    ['in Express (handleBeforeExpress: false), with useIdentityCors(app)', InExpressModule, true],
+    ['with handleBeforeExpress: false, with useIdentityCors(app)', InExpressModule, true],
   ])('%s: the 400 carries the CORS headers, written once', async (_case, module, early) => {
     const app = await start(module, early);
     try {
@@ -87,12 +88,30 @@ describe("a body parser's own error response (malformed JSON)", () => {
     }
   });
 
-  it('in Express, mounted by the module (after the body parsers), the 400 has no CORS headers', async () => {
+  // Express runs its body parsers before a module-mounted middleware; the Fastify edge always runs in onRequest, before Fastify parses the body.
+  it(`with handleBeforeExpress: false, mounted by the module, the 400 has ${onPlatform({ express: 'no CORS headers (Express parsed the body first)', fastify: 'the CORS headers (Fastify parses bodies after onRequest)' })}`, async () => {
     const app = await start(InExpressModule, false);
     try {
       const res = await malformed(app);
       expect(res.status).toBe(400);
-      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(res.headers['access-control-allow-origin']).toBe(onPlatform({ express: undefined, fastify: A }));
+    } finally {
+      await app.close();
+    }
+  });
+
+  // Fastify refuses a media type no parser takes (415); Express's parsers skip it and the handler runs.
+  it.each([
+    ['a body over the parser limit (2 MiB of JSON)', 'application/json', JSON.stringify({ big: 'x'.repeat(2 * 1024 * 1024) }), { express: 413, fastify: 413 }],
+    ['a media type no parser takes', 'application/x-unknown', 'opaque', { express: 201, fastify: 415 }],
+  ] as const)('%s: the response carries the CORS headers', async (_case, type, body, status) => {
+    const app = await start(BeforeExpressModule, false);
+    try {
+      const res = await request(app.getHttpServer()).post('/e/json').set('Origin', A).set('Content-Type', type).send(body);
+      expect(res.status).toBe(onPlatform(status));
+      expect(res.headers['access-control-allow-origin']).toBe(A);
+      expect(res.headers['access-control-allow-credentials']).toBe('true');
+      expect(res.headers.vary).toBe('Origin');
     } finally {
       await app.close();
     }
@@ -104,9 +123,9 @@ describe('coexistence with app.enableCors()', () => {
     const logger = new CaptureLogger();
     @Module({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: [ErrorsController] })
     class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
+    const app = await createNestApp(AppModule, { logger, abortOnError: false });
     app.enableCors({ origin: [A] });
-    await app.init();
+    await initApp(app);
     expect(logger.at('warn').join('\n')).toMatch(/app\.enableCors\(\).*is active beside IdentityCorsModule.*Remove enableCors\(\)/s);
     await app.close();
   });
@@ -115,8 +134,8 @@ describe('coexistence with app.enableCors()', () => {
     const logger = new CaptureLogger();
     @Module({ imports: [IdentityCorsModule.forRoot({ policies })], controllers: [ErrorsController] })
     class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
-    await app.init();
+    const app = await createNestApp(AppModule, { logger, abortOnError: false });
+    await initApp(app);
     expect(logger.at('warn').join('\n')).not.toMatch(/enableCors/);
     await app.close();
   });
@@ -142,8 +161,8 @@ describe('a failing or slow policy service fails closed and the process keeps se
       controllers: [TokenController],
     })
     class AppModule {}
-    app = await NestFactory.create(AppModule, { logger, abortOnError: false });
-    await app.init();
+    app = await createNestApp(AppModule, { logger, abortOnError: false });
+    await initApp(app);
   });
   afterAll(() => app.close());
 
@@ -198,5 +217,61 @@ describe.each(MOUNTS)('policy predicates: async answers, timeouts and throws (%s
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
     expect(res.headers.vary).toBe('Origin');
     expect(logger.at('error').join('\n')).toMatch(/denied because policy 'broken' failed: predicate exploded/);
+  });
+});
+
+// A bug or a broken collaborator inside the library's edge (Express's listener or middleware, Fastify's onRequest
+// hook): logged, never thrown at the server, and the request goes on without CORS headers.
+describe.each(MOUNTS)("the library's own failure while handling a request (%s)", (_label, early) => {
+  let app: INestApplication;
+  let logger: CaptureLogger;
+  beforeAll(async () => {
+    ({ app, logger } = await startPolicyRoutes([IdentityCorsModule.forRoot({ policies: namedPolicies })], early));
+  });
+  afterAll(() => app.close());
+
+  /** Makes one CorsService method throw, counting its calls, until restore() gives the prototype's back. */
+  function breakCorsService(method: 'applyResult' | 'applyAccessControl') {
+    const cors = app.get(CorsService);
+    let calls = 0;
+    cors[method] = () => {
+      calls += 1;
+      throw new Error('boom');
+    };
+    return { calls: () => calls, restore: () => delete (cors as Partial<CorsService>)[method] };
+  }
+  const failures = (what: string) => logger.at('error').filter((line) => line.includes(`CORS handling failed for ${what}`));
+
+  it('a preflight: handled once, not answered by the library, logged; the next one is answered', async () => {
+    const broken = breakCorsService('applyResult');
+    try {
+      const res = await request(app.getHttpServer()).options('/h/plain').set('Origin', A).set('Access-Control-Request-Method', 'GET');
+      expect(broken.calls()).toBe(1);
+      expect(res.status).not.toBe(204);
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(failures('OPTIONS /h/plain')).toHaveLength(1);
+    } finally {
+      broken.restore();
+    }
+    const again = await request(app.getHttpServer()).options('/h/plain').set('Origin', A).set('Access-Control-Request-Method', 'GET');
+    expect(again.status).toBe(204);
+    expect(again.headers['access-control-allow-origin']).toBe(A);
+  });
+
+  it('an actual request: served once, without CORS headers, logged', async () => {
+    // A later interval of the failure log (one line per cause per interval, RULES 21): the preflight's was this cause's line.
+    const logs = app.get(CorsHandler, { strict: false }).logs;
+    logs.now = () => Date.now() + 10 * logs.intervalMs;
+    const broken = breakCorsService('applyAccessControl');
+    try {
+      const res = await request(app.getHttpServer()).get('/h/plain').set('Origin', A);
+      expect(broken.calls()).toBe(1);
+      expect(res.status).toBe(200);
+      expect(res.text).toBe('plain');
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(failures('GET /h/plain;')).toHaveLength(1);
+    } finally {
+      broken.restore();
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, Controller, Get, Post, type ExceptionFilter, type INestApplication } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import type { FastifyReply } from 'fastify';
 import request from 'supertest';
 import { EnableCors, IdentityCorsModule } from 'nest-identity-cors';
 import { createApp } from '../support/app.js';
@@ -11,19 +12,29 @@ const SPA = 'https://spa.example';
 /** What the app's catch-all filter does to the response's headers before it sends its 500. */
 let filterDoes: 'clear' | 'overwrite' = 'clear';
 
+/**
+ * Written through Nest's HttpAdapter (Express: `res.set`, `res.status().json()`; Fastify: `reply.header`,
+ * `reply.status().send()`), as a platform-neutral filter is; clearing reaches Node's own response too, where Express
+ * keeps every header and the Fastify edge writes its own (Fastify's reply keeps the app's).
+ */
 @Catch()
 class ClearingFilter implements ExceptionFilter {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
   catch(_error: unknown, host: ArgumentsHost) {
-    const res = host.switchToHttp().getResponse<Response>();
+    const http = this.adapterHost.httpAdapter;
+    const res = host.switchToHttp().getResponse<ServerResponse | FastifyReply>();
     if (filterDoes === 'clear') {
-      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      const raw = 'raw' in res ? res.raw : res;
+      for (const name of raw.getHeaderNames()) raw.removeHeader(name);
+      if ('raw' in res) for (const name of Object.keys(res.getHeaders())) res.removeHeader(name);
     } else {
-      res.set('Access-Control-Allow-Origin', 'https://elsewhere.example');
-      res.header('Access-Control-Allow-Credentials', 'false');
-      res.header('Access-Control-Expose-Headers', 'X-Request-Id');
+      http.setHeader(res, 'Access-Control-Allow-Origin', 'https://elsewhere.example');
+      http.setHeader(res, 'Access-Control-Allow-Credentials', 'false');
+      http.setHeader(res, 'Access-Control-Expose-Headers', 'X-Request-Id');
     }
-    res.set('X-Filter', 'ran');
-    res.status(500).json({ error: 'failed' });
+    http.setHeader(res, 'X-Filter', 'ran');
+    http.reply(res, { error: 'failed' }, 500);
   }
 }
 

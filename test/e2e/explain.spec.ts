@@ -1,9 +1,9 @@
 import { Controller, Get, Module, Post, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import { CorsExplainer, DisableCors, EnableCors, IdentityCorsModule } from 'nest-identity-cors';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
+import { createNestApp, initApp } from '../support/platform.js';
 
 // Issue 18: the in-app explainer answers from the same route table and CorsHandler.decide as real requests,
 // without sending anything. (Every createApp suite also checks it against each response: explain-agreement.ts.)
@@ -164,8 +164,8 @@ describe('CorsExplainer and the denial log', () => {
     const logger = new CaptureLogger();
     @Module({ imports: [IdentityCorsModule.forRoot({ policies: { partner: (b) => b.withOrigins(PARTNER) } })], controllers: [ApiController] })
     class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
-    await app.init();
+    const app = await createNestApp(AppModule, { logger, abortOnError: false });
+    await initApp(app);
     const malformed = { 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'bad header' };
     // Explained first: a line of its own would take the cause's place in the (rate-limited) log.
     const explained = await app.get(CorsExplainer).explain({ method: 'OPTIONS', path: '/api/partner', headers: { Origin: EVIL, ...malformed } });
@@ -211,8 +211,8 @@ describe('CorsExplainer beside real requests', () => {
     const isOriginAllowed = () => (failing ? Promise.reject(new Error('store down')) : true);
     @Module({ imports: [IdentityCorsModule.forRoot({}, { corsPolicyService: { useValue: { isOriginAllowed } } })], controllers: [IdentityController] })
     class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
-    await app.init();
+    const app = await createNestApp(AppModule, { logger, abortOnError: false });
+    await initApp(app);
     const explainer = app.get(CorsExplainer);
     expect(await explainer.explain({ method: 'POST', path: '/connect/token', headers: { Origin: SPA } })).toMatchObject({ reason: 'policy-failed' });
     expect(logger.at('error')).toEqual([]);

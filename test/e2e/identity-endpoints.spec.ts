@@ -1,10 +1,10 @@
 import { Controller, Module, Post, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { DefaultCorsPolicyService, ICorsPolicyService, IdentityCorsModule } from 'nest-identity-cors';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { checkExplainerAgreement } from '../support/explain-agreement.js';
 import { acao, ApiController, clients, EVIL, IdentityController, PARTNER, policies, server, SPA } from '../support/identity-app.js';
+import { createNestApp, initApp } from '../support/platform.js';
 
 // Identity-endpoint CORS as a browser sees it: which paths, which origins, same-origin requests, max-age,
 // and the built-in DefaultCorsPolicyService configured through options.
@@ -110,8 +110,8 @@ describe('DefaultCorsPolicyService through options', () => {
     const logger = new CaptureLogger();
     @Module({ imports: [IdentityCorsModule.forRoot({ identity: { allowAll: true } })], controllers: [IdentityController] })
     class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
-    await app.init();
+    const app = await createNestApp(AppModule, { logger, abortOnError: false });
+    await initApp(app);
     checkExplainerAgreement(app); // built without createApp (to pass a logger): checked all the same
     expect(acao(await server(app).get('/connect/userinfo').set('Origin', EVIL))).toBe(EVIL);
     expect(acao(await server(app).get('/connect/userinfo').set('Origin', 'null'))).toBeUndefined();
@@ -134,8 +134,8 @@ describe('DefaultCorsPolicyService through options', () => {
     const logger = new CaptureLogger();
     @Module({ imports: [IdentityCorsModule.forRoot({ policies, identity: { clients } })], controllers: [IdentityController, ApiController] })
     class AppModule {}
-    const app = await NestFactory.create(AppModule, { logger, abortOnError: false });
-    await app.init();
+    const app = await createNestApp(AppModule, { logger, abortOnError: false });
+    await initApp(app);
     checkExplainerAgreement(app); // built without createApp (to pass a logger): checked all the same
     await server(app).post('/connect/token').set('Origin', EVIL);
     await server(app).get('/api/partner').set('Origin', EVIL);

@@ -1,11 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Controller, Get, Module, Post, type INestApplication } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { EnableCors, IdentityCorsModule, type ICorsPolicyService } from 'nest-identity-cors';
 import { CorsHandler } from '../../lib/handler/cors-handler.js';
 import { LogLimiter } from '../../lib/handler/log-limiter.js';
 import { CaptureLogger } from '../support/capture-logger.js';
+import { createNestApp } from '../support/platform.js';
 
 const SPA = 'https://spa.example';
 const PARTNER = 'https://partner.example';
@@ -39,7 +39,7 @@ describe('logs stay bounded under a flood of denials and failures (RULES 21)', (
       controllers: [FloodController],
     })
     class AppModule {}
-    app = await NestFactory.create(AppModule, { logger, abortOnError: false });
+    app = await createNestApp(AppModule, { logger, abortOnError: false });
     await app.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${((app.getHttpServer() as Server).address() as AddressInfo).port}`;
     logs = app.get(CorsHandler).logs;

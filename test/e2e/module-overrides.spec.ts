@@ -1,6 +1,5 @@
 import { Controller, Get, Inject, Injectable, Module, type INestApplication } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
 import {
   CorsPolicy,
@@ -16,6 +15,7 @@ import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { acao, clients, IdentityController, policies, server, SPA } from '../support/identity-app.js';
 import { A, B, policies as namedPolicies, startPolicyRoutes } from '../support/policy-routes.js';
+import { createNestApp, initApp } from '../support/platform.js';
 
 // The host replaces or decorates the library's services: ICorsPolicyService (options, its own module,
 // overrideProvider) and ICorsPolicyProvider, and the library calls the host's code, not its built-in shortcut.
@@ -205,8 +205,8 @@ describe('a built-in ICorsPolicyService whose isOriginAllowed is replaced by an 
     }
     @Module({ imports: [IdentityCorsModule.forRoot({ corsPolicyService: { useValue: service } })], controllers: [UserInfoController] })
     class AppModule {}
-    app = await NestFactory.create(AppModule, { logger: false });
-    await app.init();
+    app = await createNestApp(AppModule, { logger: false });
+    await initApp(app);
   });
   afterAll(() => app.close());
 

@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import request from 'supertest';
 import { EnableCors, ICorsPolicyService, IdentityCorsModule, IdentityCorsOptionsError, type CorsPolicyBuilder } from 'nest-identity-cors';
 import { CaptureLogger } from '../support/capture-logger.js';
+import { createNestApp, initApp } from '../support/platform.js';
 
 const PARTNER = 'https://partner.example';
 const policies = { partner: (b: CorsPolicyBuilder) => b.withOrigins(PARTNER), admin: (b: CorsPolicyBuilder) => b.withOrigins('https://admin.example') };
@@ -11,8 +12,8 @@ const policies = { partner: (b: CorsPolicyBuilder) => b.withOrigins(PARTNER), ad
 async function start(metadata: ModuleMetadata): Promise<{ app: INestApplication; logger: CaptureLogger }> {
   const logger = new CaptureLogger();
   const moduleRef = await Test.createTestingModule(metadata).compile();
-  const app = moduleRef.createNestApplication({ logger });
-  await app.init();
+  const app = await createNestApp(moduleRef, { logger });
+  await initApp(app);
   return { app, logger };
 }
 

@@ -60,6 +60,13 @@ describe.each(MOUNTS)('Vary: Origin is kept beside the handler\'s own Vary (%s)'
     expect(res.text).toBe('plain');
   });
 
+  it("puts an any-origin decision's `*` back over the Access-Control-Allow-Origin passed to writeHead, adding no Vary (RULES 19, 20)", async () => {
+    const res = await request(app.getHttpServer()).get('/h/head-open').set('Origin', A);
+    expect(res.text).toBe('open');
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers.vary).toBeUndefined();
+  });
+
   it('answers a preflight with a single Vary list', async () => {
     const res = await request(app.getHttpServer()).options('/h/plain').set('Origin', A).set('Access-Control-Request-Method', 'GET');
     expect(res.status).toBe(204);

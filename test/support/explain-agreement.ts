@@ -45,7 +45,7 @@ export function checkExplainerAgreement(app: INestApplication, when: ExplainerAg
     // Taken now: the app may rewrite req.url or headers while it serves the request.
     const request = { method: req.method ?? 'GET', path: req.url ?? '', headers: { ...req.headers } };
     res.once('finish', () => {
-      const sent = res.getHeaders();
+      const sent = sentHeaders(res);
       const check = () =>
         explainer.explain({ method: request.method, path: request.path, headers: stringHeaders(request.headers) }).then(
           (explanation) => {
@@ -76,6 +76,22 @@ export async function takeExplainerMismatches(): Promise<string[]> {
 async function settle(): Promise<void> {
   while (running.size > 0) await Promise.all(running);
   for (let check = queued.shift(); check !== undefined; check = queued.shift()) await check();
+}
+
+/**
+ * The headers the response sent, from the header block Node wrote (`_header`): getHeaders() misses those a framework
+ * passes to writeHead when no header was set before (Fastify passes its reply's there). getHeaders() when absent.
+ */
+function sentHeaders(res: ServerResponse): Record<string, unknown> {
+  const block = (res as { _header?: unknown })._header;
+  if (typeof block !== 'string') return res.getHeaders();
+  const headers: Record<string, string[]> = {};
+  for (const line of block.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    (headers[line.slice(0, colon).trim().toLowerCase()] ??= []).push(line.slice(colon + 1).trim());
+  }
+  return headers;
 }
 
 function stringHeaders(headers: IncomingHttpHeaders): Record<string, string> {

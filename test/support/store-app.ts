@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { DataSource } from 'typeorm';
 import { CachingCorsPolicyService, IdentityCorsModule, InvalidOriginError, type CachingCorsPolicyServiceOptions, type ICorsInvalidationBus, type ICorsPolicyService } from 'nest-identity-cors';
 import { TypeOrmClientStore, TypeOrmCorsPolicyService } from 'nest-identity-cors/typeorm';
+import { createNestApp, initApp } from './platform.js';
 
 @Controller('connect')
 class TokenController {
@@ -58,8 +59,8 @@ export async function startInstance(options: InstanceOptions): Promise<INestAppl
   })
   class InstanceModule {}
   const moduleRef = await Test.createTestingModule({ imports: [InstanceModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: options.logger ?? false });
-  await app.init();
+  const app = await createNestApp(moduleRef, { logger: options.logger ?? false });
+  await initApp(app);
   return app;
 }
 
