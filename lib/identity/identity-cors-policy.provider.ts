@@ -31,18 +31,13 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
 
   constructor(
     private readonly options: IdentityCorsPolicyOptions,
-    private policyService: ICorsPolicyService,
-    private inner: ICorsPolicyProvider,
+    private readonly policyService: ICorsPolicyService,
+    private readonly inner: ICorsPolicyProvider,
   ) {}
 
-  /** The provider this one decorates, and the service it asks (both may be replaced at bootstrap). */
-  get decorated(): { inner: ICorsPolicyProvider; policyService: ICorsPolicyService } {
+  /** The provider this one decorates, and the service it asks (given once, at construction). */
+  get decorated(): { readonly inner: ICorsPolicyProvider; readonly policyService: ICorsPolicyService } {
     return { inner: this.inner, policyService: this.policyService };
-  }
-
-  use(services: { inner?: ICorsPolicyProvider; policyService?: ICorsPolicyService }): void {
-    this.inner = services.inner ?? this.inner;
-    this.policyService = services.policyService ?? this.policyService;
   }
 
   /** Answers at once unless a step is asynchronous: ICorsPolicyService, or a host provider that returns a Promise. */

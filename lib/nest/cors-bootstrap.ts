@@ -4,7 +4,6 @@ import type { CorsPolicy } from '../core/cors-policy.js';
 import { withTimeout } from '../core/with-timeout.js';
 import { CorsRouteTable } from '../handler/cors-route-table.js';
 import { LOG_CONTEXT } from '../handler/log-context.js';
-import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';
 import { IdentityCorsPolicyProvider } from '../identity/identity-cors-policy.provider.js';
 import { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import { DefaultCorsPolicyProvider } from '../policy-lookup/default-cors-policy.provider.js';
@@ -13,13 +12,13 @@ import { FastifyCorsEdge } from '../platform/fastify/fastify-cors.hook.js';
 import type { CorsMetadata } from '../handler/route-target.js';
 import { CORS_METADATA } from './cors.decorator.js';
 import { routeOfNamed } from './route-stamp.js';
-import { CORS_MODULE_OVERRIDES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
+import { IDENTITY_CORS_HOST_SERVICES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
 import { didYouMean, IdentityCorsOptionsError, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
-import type { CorsModuleOverrides } from './identity-cors.providers.js';
+import type { HostServices } from './host-services.js';
 
 /**
  * What IdentityCorsModule does once the app's routes exist: builds the route table from the platform's
- * router, uses the host's own services (saying which setting wins), checks that every policy a decorator
+ * router, says which services the identity provider uses (and which setting wins), checks that every policy a decorator
  * names exists, probes credentialed async predicates, and warns about `app.enableCors()` beside the module.
  */
 @Injectable()
@@ -35,7 +34,7 @@ export class CorsBootstrap implements OnApplicationBootstrap {
     private readonly routes: CorsRouteTable,
     private readonly fastify: FastifyCorsEdge,
     @Inject(RESOLVED_CORS_OPTIONS) private readonly options: ResolvedCorsOptions,
-    @Inject(CORS_MODULE_OVERRIDES) private readonly overrides: CorsModuleOverrides,
+    @Inject(IDENTITY_CORS_HOST_SERVICES) private readonly hostServices: HostServices,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -57,7 +56,7 @@ export class CorsBootstrap implements OnApplicationBootstrap {
     } else {
       this.routes.use(new ExpressRoutes(layers), this.options.globalPolicy);
     }
-    this.useHostServices();
+    this.logHostServices();
     this.checkPolicyNames();
     await this.probeCredentialedPredicates();
     if (layers !== undefined && hasExpressCorsMiddleware(layers)) {
@@ -67,54 +66,10 @@ export class CorsBootstrap implements OnApplicationBootstrap {
     }
   }
 
-  /** A service or provider registered in a host module is used unless one was given in the module's options. */
-  private useHostServices(): void {
-    const identity = this.moduleRef.get<ICorsPolicyProvider>(ICorsPolicyProvider);
-    if (!(identity instanceof IdentityCorsPolicyProvider)) return; // replaced, e.g. by overrideProvider()
-    const hostService = this.fromHostModules<ICorsPolicyService>(ICorsPolicyService, identity.decorated.policyService, this.overrides.corsPolicyService && 'corsPolicyService');
-    const hostProvider = this.fromHostModules<ICorsPolicyProvider>(ICorsPolicyProvider, identity, this.overrides.policyProvider && 'policyProvider');
-    identity.use({ policyService: hostService, inner: hostProvider });
-    const serviceFrom = this.overrides.corsPolicyService ? 'the corsPolicyService option' : hostService ? 'an ICorsPolicyService provider in a host module' : undefined;
-    if (serviceFrom) this.warnIgnored(serviceFrom, identity.decorated.policyService, this.ignoredIdentityOptions(), 'decides which origins the identity endpoints allow');
-    const providerFrom = this.overrides.policyProvider ? 'the policyProvider option' : hostProvider ? 'an ICorsPolicyProvider provider in a host module' : undefined;
-    if (providerFrom) this.warnIgnored(providerFrom, identity.decorated.inner, this.ignoredPolicyOptions(), "answers every policy name but the identity one (globalPolicy's name is passed to it)");
-  }
-
-  /** Built-in identity options that a host's ICorsPolicyService makes moot. */
-  private ignoredIdentityOptions(): string[] {
-    const { clients, allowedOrigins, allowAll } = this.options.identity;
-    return [clients ? 'identity.clients' : '', allowedOrigins.length > 0 ? 'identity.allowedOrigins' : '', allowAll ? 'identity.allowAll' : ''].filter(Boolean);
-  }
-
-  /** Options that only the built-in DefaultCorsPolicyProvider reads. */
-  private ignoredPolicyOptions(): string[] {
-    return [this.options.policies.size > 0 ? 'policies' : '', this.options.defaultPolicy ? 'defaultPolicy' : ''].filter(Boolean);
-  }
-
-  /** Says at startup which setting wins when a host's service or provider makes options moot, and how to silence it. */
-  private warnIgnored(from: string, winner: object, ignored: string[], role: string): void {
-    if (ignored.length === 0) return;
-    const name = winner.constructor?.name ?? 'anonymous';
-    this.logger.warn(
-      `${ignored.join(', ')} ${ignored.length === 1 ? 'is' : 'are'} ignored: ${name}, given by ${from}, ${role}. Remove ${ignored.join(' and ')} from the options to silence this, or remove ${from.replace(/^(an|the) /, 'the ')} to use ${ignored.length === 1 ? 'it' : 'them'}.`,
-    );
-  }
-
-  /** The instance a host module registers for `token`, unless `option` (the module option that gives one) did: then it is ignored, with a warning. */
-  private fromHostModules<T>(token: symbol, own: unknown, option: string | false): T | undefined {
-    const all = this.moduleRef.get<unknown, T>(token, { strict: false, each: true });
-    const found = [...new Set(all)].filter((instance) => instance !== own && instance !== undefined);
-    const name = (instance: unknown) => (instance as object).constructor?.name ?? 'anonymous';
-    if (option && found.length > 0) {
-      this.logger.warn(
-        `${token.description} ${name(found[0])}, registered in a host module, is ignored: ${name(own)}, given by the ${option} option, wins. Remove one of them to silence this.`,
-      );
-      return undefined;
-    }
-    if (option) return undefined;
-    if (found.length > 1) this.logger.warn(`${token.description} is registered in ${found.length} host modules; using the first one found`);
-    if (found.length > 0) this.logger.log(`Using the host's ${token.description} (${(found[0] as object).constructor?.name ?? 'anonymous'})`);
-    return found[0];
+  /** Says which services the identity provider was built with (see resolveHostServices), now that the app's logger is set. */
+  private logHostServices(): void {
+    if (!(this.moduleRef.get<ICorsPolicyProvider>(ICorsPolicyProvider) instanceof IdentityCorsPolicyProvider)) return; // replaced, e.g. by overrideProvider()
+    for (const { level, message } of this.hostServices.notes) this.logger[level](message);
   }
 
   /**

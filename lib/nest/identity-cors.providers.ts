@@ -1,4 +1,5 @@
 import { Logger, type Provider } from '@nestjs/common';
+import { ModuleRef, ModulesContainer } from '@nestjs/core';
 import { CorsService } from '../core/cors.service.js';
 import { CorsExplainer } from '../handler/cors-explainer.js';
 import { CorsHandler } from '../handler/cors-handler.js';
@@ -12,7 +13,8 @@ import { DefaultCorsPolicyProvider } from '../policy-lookup/default-cors-policy.
 import { ExpressCorsMiddleware } from '../platform/express/express-cors.middleware.js';
 import { FastifyCorsEdge } from '../platform/fastify/fastify-cors.hook.js';
 import { CorsBootstrap } from './cors-bootstrap.js';
-import { CORS_MODULE_OVERRIDES, HOST_CORS_POLICY_PROVIDER, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
+import { resolveHostServices, type HostServices } from './host-services.js';
+import { CORS_MODULE_OVERRIDES, HOST_CORS_POLICY_PROVIDER, IDENTITY_CORS_HOST_SERVICES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
 import type { ProviderOverride } from './identity-cors-options.interface.js';
 import { resolveOptions, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
 
@@ -59,9 +61,17 @@ export function identityCorsProviders(optionsToken: string | symbol, extras: Ide
           inject: [RESOLVED_CORS_OPTIONS],
         },
     {
+      // The module's own services, or those a host module registers (resolved once Nest has built them).
+      provide: IDENTITY_CORS_HOST_SERVICES,
+      useFactory: (modules: ModulesContainer, own: ModuleRef, options: ResolvedCorsOptions, overrides: CorsModuleOverrides, policyService: ICorsPolicyService, inner: ICorsPolicyProvider) =>
+        resolveHostServices(modules, own, IDENTITY_CORS_HOST_SERVICES, { policyService, inner }, options, overrides),
+      inject: [ModulesContainer, ModuleRef, RESOLVED_CORS_OPTIONS, CORS_MODULE_OVERRIDES, ICorsPolicyService, HOST_CORS_POLICY_PROVIDER],
+    },
+    {
+      // Built once, with the services it decorates: nothing replaces them later.
       provide: ICorsPolicyProvider,
-      useFactory: (options: ResolvedCorsOptions, service: ICorsPolicyService, inner: ICorsPolicyProvider) => new IdentityCorsPolicyProvider(options.identity, service, inner),
-      inject: [RESOLVED_CORS_OPTIONS, ICorsPolicyService, HOST_CORS_POLICY_PROVIDER],
+      useFactory: (options: ResolvedCorsOptions, services: HostServices) => new IdentityCorsPolicyProvider(options.identity, services.policyService, services.inner),
+      inject: [RESOLVED_CORS_OPTIONS, IDENTITY_CORS_HOST_SERVICES],
     },
     { provide: CorsService, useFactory: () => new CorsService() },
     {
