@@ -483,6 +483,21 @@ describe('Fastify: mounting the library', () => {
     }
   });
 
+  it('warns at startup that handleBeforeExpress: false, an Express option, is ignored on Fastify (RULES 15); the default says nothing', async () => {
+    // One app at a time: an app's logger replaces Nest's static one for every app.
+    for (const [handleBeforeExpress, warned] of [[false, true], [undefined, false]] as const) {
+      const logger = new CaptureLogger();
+      const app = await build({ logger, imports: [IdentityCorsModule.forRoot({ ...MODULE, handleBeforeExpress })] });
+      try {
+        await app.init();
+        const warnings = logger.at('warn').filter((line) => line.includes('handleBeforeExpress: false is ignored: it is an Express option'));
+        expect({ handleBeforeExpress, warnings: warnings.length }).toEqual({ handleBeforeExpress, warnings: warned ? 1 : 0 });
+      } finally {
+        await app.close();
+      }
+    }
+  });
+
   it('refuses a second IdentityCorsModule in the app at startup', async () => {
     @Module({ imports: [IdentityCorsModule.forRoot(MODULE)] })
     class SecondModule {}
