@@ -61,7 +61,7 @@ export class CorsBootstrap implements OnApplicationBootstrap {
     await this.probeCredentialedPredicates();
     if (layers !== undefined && hasExpressCorsMiddleware(layers)) {
       this.logger.warn(
-        'app.enableCors() (or NestFactory.create(..., { cors })) is active beside IdentityCorsModule. Its middleware runs first and answers every preflight with its own policy, so identity endpoints and @EnableCors/@DisableCors routes may get the wrong CORS headers. Remove enableCors() and express the same rules as a policy with the globalPolicy option.',
+        'app.enableCors() (or NestFactory.create(..., { cors })) is active beside IdentityCorsModule. Its middleware adds its own CORS headers to every request this library denies (identity endpoints from origins they do not allow, @DisableCors routes) and answers the preflights this library leaves; with handleBeforeExpress: false it runs first and answers every preflight with its own policy. Remove enableCors() and express the same rules as a policy with the globalPolicy option.',
       );
     }
   }
