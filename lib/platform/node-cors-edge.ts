@@ -100,7 +100,9 @@ export abstract class NodeCorsEdge {
     }
     // The path is only the example of a denial's log line: the raw target, quoted and bounded there, costs no parse.
     const result = this.handler.decide(req, origin, String(req.url), target, preflight);
-    if (isPromiseLike(result)) return result.then((decided) => this.respond(decided, res, preflight, onAnswer));
+    // Something else may have answered while the policy was decided (Fastify's handlerTimeout sends a 503): the
+    // request is over, nothing is left to write (setHeader would throw) and nothing to pass on.
+    if (isPromiseLike(result)) return result.then((decided) => res.headersSent || this.respond(decided, res, preflight, onAnswer));
     return this.respond(result, res, preflight, onAnswer);
   }
 
