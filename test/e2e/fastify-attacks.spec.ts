@@ -4,10 +4,10 @@
  */
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import { Controller, Post, type ModuleMetadata } from '@nestjs/common';
+import { Controller, Get, Header, Post, type ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { IdentityCorsModule, type ICorsPolicyService } from 'nest-identity-cors';
+import { DisableCors, EnableCors, IdentityCorsModule, type ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { corsHeaders, rawRequest } from '../support/raw-http.js';
 
@@ -67,5 +67,68 @@ describe("Fastify's handlerTimeout answers while an ICorsPolicyService is still 
     // The decisions come after the responses: the library has nothing left to write.
     await new Promise((resolve) => setTimeout(resolve, 4 * HANDLER_TIMEOUT));
     expect(logger.at('error').filter((line) => line.includes('CORS handling failed'))).toEqual([]);
+  });
+});
+
+const A = 'https://a.example';
+const EVIL = 'https://evil.example';
+
+@Controller()
+class HookedRoutesController {
+  @Get('secret') @DisableCors() @Header('x-handler', 'secret') secret() { return 'secret'; }
+  @Get('items/:id') @EnableCors('a') @Header('x-handler', 'item') item() { return 'item'; }
+}
+
+/** Routes whose onRoute options an app's hook changes: each must keep its own CORS metadata, not get the global (any origin) policy. */
+describe.each([
+  [
+    'wraps every handler (a hook added on the instance before init, so before the library’s)',
+    (app: NestFastifyApplication) =>
+      app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
+        const handler = route.handler;
+        route.handler = function timed(this: unknown, ...args: Parameters<typeof handler>) {
+          return handler.apply(this as never, args);
+        };
+      }),
+    '/secret',
+  ],
+  [
+    'moves a route to another url (a hook added after the library mounted, so after the library’s)',
+    (app: NestFastifyApplication) => {
+      useIdentityCors(app);
+      app.getHttpAdapter().getInstance().addHook('onRoute', (route) => {
+        if (route.url === '/secret') route.url = '/hidden';
+      });
+    },
+    '/hidden',
+  ],
+])('Fastify: an onRoute hook of the app that %s', (_name, configure, secretPath) => {
+  let app: NestFastifyApplication;
+  let server: Server;
+  beforeAll(async () => {
+    app = await fastifyApp(
+      { imports: [IdentityCorsModule.forRoot({ policies: { a: (b) => b.withOrigins(A), any: (b) => b.allowAnyOrigin() }, globalPolicy: 'any' })], controllers: [HookedRoutesController] },
+      new FastifyAdapter(),
+      false,
+      configure,
+    );
+    server = app.getHttpServer();
+  });
+  afterAll(() => app.close());
+
+  it('leaves a @DisableCors route without CORS headers, its preflight to routing', async () => {
+    const actual = await rawRequest(server, 'GET', secretPath, { Origin: EVIL });
+    const preflight = await rawRequest(server, 'OPTIONS', secretPath, { Origin: EVIL, 'Access-Control-Request-Method': 'GET' });
+    expect([actual.status, actual.headers['x-handler'], corsHeaders(actual)]).toEqual([200, 'secret', {}]);
+    expect([preflight.status, corsHeaders(preflight)]).toEqual([404, {}]);
+  });
+
+  it("gives a route its own policy: an origin it does not list is denied, with Vary", async () => {
+    const actual = await rawRequest(server, 'GET', '/items/1', { Origin: EVIL });
+    const preflight = await rawRequest(server, 'OPTIONS', '/items/1', { Origin: EVIL, 'Access-Control-Request-Method': 'GET' });
+    expect([actual.status, actual.headers['x-handler'], corsHeaders(actual)]).toEqual([200, 'item', { vary: 'Origin' }]);
+    expect([preflight.status, corsHeaders(preflight)]).toEqual([204, { vary: 'Origin' }]);
+    const allowed = await rawRequest(server, 'GET', '/items/1', { Origin: A });
+    expect(corsHeaders(allowed)).toEqual({ 'access-control-allow-origin': A, vary: 'Origin' });
   });
 });
