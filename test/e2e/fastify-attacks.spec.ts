@@ -4,9 +4,11 @@
  */
 import 'reflect-metadata';
 import type { Server } from 'node:http';
-import { Controller, Get, Header, Post, type ModuleMetadata } from '@nestjs/common';
+import { Controller, Get, Header, Module, Post, type ModuleMetadata } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyInstance } from 'fastify';
 import { DisableCors, EnableCors, IdentityCorsModule, type ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { corsHeaders, rawRequest } from '../support/raw-http.js';
@@ -130,5 +132,38 @@ describe.each([
     expect([preflight.status, corsHeaders(preflight)]).toEqual([204, { vary: 'Origin' }]);
     const allowed = await rawRequest(server, 'GET', '/items/1', { Origin: A });
     expect(corsHeaders(allowed)).toEqual({ 'access-control-allow-origin': A, vary: 'Origin' });
+  });
+});
+
+@Controller('files')
+class FilesController {
+  @Get(':name') @EnableCors('any') @Header('x-handler', 'file') file() { return 'file'; }
+}
+@Module({ imports: [IdentityCorsModule.forRoot({ policies: { a: (b) => b.withOrigins(A), any: (b) => b.allowAnyOrigin() }, globalPolicy: 'a' })], controllers: [FilesController] })
+class PluginAppModule {}
+
+describe('Fastify: a plugin registered before app.init() (NestFactory.create), with a route a Nest route pattern also matches', () => {
+  let app: NestFastifyApplication;
+  let server: Server;
+  beforeAll(async () => {
+    app = await NestFactory.create<NestFastifyApplication>(PluginAppModule, new FastifyAdapter(), { logger: false });
+    await app.register(async (plugin: FastifyInstance) => {
+      plugin.get('/files/admin', (_request, reply) => reply.header('x-handler', 'admin').send('admin'));
+    });
+    await app.init();
+    await app.getHttpAdapter().getInstance().ready();
+    await app.listen(0, '127.0.0.1');
+    server = app.getHttpServer();
+  });
+  afterAll(() => app.close());
+
+  it("gives the plugin's route the global policy, not that of the Nest route /files/:name", async () => {
+    const actual = await rawRequest(server, 'GET', '/files/admin', { Origin: EVIL });
+    const preflight = await rawRequest(server, 'OPTIONS', '/files/admin', { Origin: EVIL, 'Access-Control-Request-Method': 'GET' });
+    expect([actual.headers['x-handler'], corsHeaders(actual)]).toEqual(['admin', { vary: 'Origin' }]);
+    expect([preflight.status, corsHeaders(preflight)]).toEqual([204, { vary: 'Origin' }]);
+    // The Nest route keeps its own policy.
+    const file = await rawRequest(server, 'GET', '/files/report', { Origin: EVIL });
+    expect([file.headers['x-handler'], corsHeaders(file)]).toEqual(['file', { 'access-control-allow-origin': '*' }]);
   });
 });

@@ -57,6 +57,8 @@ export function isFastifyAdapter(httpAdapter: HttpServer): httpAdapter is Fastif
 export class FastifyCorsEdge extends NodeCorsEdge {
   private readonly logger = new Logger(LOG_CONTEXT);
   private adapter: FastifyAdapterLike | undefined;
+  /** The Fastify instance whose routes are recorded. */
+  private watched: FastifyInstanceLike | undefined;
   /** Every route Fastify registers, in order, from its onRoute hook: its options, and the handler it was given. */
   private readonly records: Array<{ route: FastifyRouteOptions; handler: Function }> = [];
   /** How many records the route table was built from. */
@@ -77,14 +79,32 @@ export class FastifyCorsEdge extends NodeCorsEdge {
   }
 
   /**
-   * Mounts once: records every route Fastify registers from now on, and runs first in the adapter's request-hook
-   * slot (a hook already there runs after this one). Before Nest registers routes, so every route is recorded.
+   * Mounts once: records every route Fastify registers from now on (see watchRoutes), and runs first in the
+   * adapter's request-hook slot (a hook already there runs after this one). Before Nest registers routes.
    */
   mountOn(httpAdapter: FastifyAdapterLike): void {
     if (this.adapter !== undefined) return;
     const instance = httpAdapter.getInstance();
     this.claim(instance);
+    this.watchRoutes(httpAdapter);
     this.adapter = httpAdapter;
+    const previous = (httpAdapter as unknown as { onRequestHook?: RequestHook }).onRequestHook;
+    httpAdapter.setOnRequestHook(previous === undefined ? this.hook : this.chainedWith(previous));
+    instance.addHook('onReady', (done) => {
+      this.onReady(instance);
+      done();
+    });
+  }
+
+  /**
+   * Records every route Fastify registers from now on, once. As early as the adapter is known (as IdentityCorsModule
+   * is built, under NestFactory.create), so that the routes of plugins the app registers before app.init() are known
+   * too: missing from the copy, a path of theirs would get the policy of a Nest route whose pattern matches it.
+   */
+  watchRoutes(httpAdapter: FastifyAdapterLike): void {
+    const instance = httpAdapter.getInstance();
+    if (this.watched === instance) return;
+    this.watched = instance;
     // The app's onRoute hooks may replace a route's handler (a wrapper, for tracing or timing) before this one runs
     // (one added on the instance before app.init()), and that handler would no longer name its controller method: the
     // route would get the global policy, @DisableCors or not. So the handler given to `route` (as Nest's adapter
@@ -97,12 +117,6 @@ export class FastifyCorsEdge extends NodeCorsEdge {
     instance.addHook('onRoute', (options) => {
       // The options object, read when the table is built: hooks that run after this one may change its url or method.
       this.records.push({ route: options, handler: (options.config?.[GIVEN_HANDLER] as Function | undefined) ?? options.handler });
-    });
-    const previous = (httpAdapter as unknown as { onRequestHook?: RequestHook }).onRequestHook;
-    httpAdapter.setOnRequestHook(previous === undefined ? this.hook : this.chainedWith(previous));
-    instance.addHook('onReady', (done) => {
-      this.onReady(instance);
-      done();
     });
   }
 
