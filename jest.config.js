@@ -41,7 +41,7 @@ const base = {
 // The suites that test Express itself (the top of each file says why): the project "fastify" leaves them out.
 const expressOnly = ['<rootDir>/test/e2e/before-express.spec.ts', '<rootDir>/test/e2e/middleware-layer-escape.spec.ts'];
 // The suites that build Fastify apps themselves (Fastify's router options): run once, in the project "fastify".
-const fastifyOnly = ['<rootDir>/test/e2e/fastify-routing.spec.ts'];
+const fastifyOnly = ['<rootDir>/test/e2e/fastify-routing.spec.ts', '<rootDir>/test/e2e/fastify-attacks.spec.ts'];
 
 /**
  * Two projects (issue 16): "express" runs the whole suite, as before Fastify (but for the Fastify-only suites); "fastify" runs the suites that build

@@ -4,7 +4,6 @@ import type { CorsPolicy } from '../core/cors-policy.js';
 import { CorsHeaders, CorsService, isPreflightRequest } from '../core/cors.service.js';
 import { type CorsDenialReason, DENIAL_TEXT } from '../core/denial-reason.js';
 import { MAX_ORIGIN_LENGTH } from '../core/origin.js';
-import { requestPath } from '../core/request-path.js';
 import { CorsHandler, type DecisionTrace } from './cors-handler.js';
 import { CorsRouteTable } from './cors-route-table.js';
 import { policyLabel, type RouteTarget } from './route-target.js';
@@ -90,7 +89,7 @@ export class CorsExplainer {
   async explain(request: CorsExplainRequest): Promise<CorsExplanation> {
     const req = requestLike(request);
     const preflight = isPreflightRequest(req);
-    const path = requestPath(req);
+    const path = this.routes.pathOf(req);
     const target = this.routes.resolve(preflight ? String(req.headers[CorsHeaders.requestMethod]) : req.method!, path);
     if (target === null) return { preflight, source: null, decision: 'no-cors-route', headers: {} };
     const source = sourceOf(target);

@@ -1,5 +1,6 @@
 import { METHODS } from 'node:http';
 import { LRUCache } from 'lru-cache';
+import { requestPath } from '../core/request-path.js';
 import type { CorsPathSet } from '../identity/cors-paths.js';
 import type { PolicyTarget, RouteMatch, RouteMatcher, RouteTarget } from './route-target.js';
 
@@ -49,6 +50,12 @@ export class CorsRouteTable {
       }),
     );
     this.cache.clear();
+  }
+
+  /** The path the platform's router routes this request on (see RouteMatcher.pathOf), to give to resolve. */
+  pathOf(req: { url?: string }): string | undefined {
+    const matcher = this.matcher;
+    return matcher.pathOf === undefined ? requestPath(req) : matcher.pathOf(req.url);
   }
 
   /**

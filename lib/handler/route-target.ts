@@ -35,6 +35,11 @@ export interface RouteMatcher {
    * set (Fastify's options); without it, paths compare as Express's router does by default (CorsPathSet).
    */
   pathSet?(paths: readonly string[]): { has(path: string): boolean };
+  /**
+   * The path this router routes a request target on (what `match` and `pathSet` are given), for a router that does
+   * not read targets as Express's does; without it, `requestPath` (parseurl). Undefined: no path, no CORS.
+   */
+  pathOf?(url: string | undefined): string | undefined;
 }
 
 export function policyLabel(target: RouteTarget): string {

@@ -81,9 +81,23 @@ function moduleRefOf(module: Module): unknown {
   return module.providers.get(ModuleRef)?.instance;
 }
 
+/** The method each token's instances must have: what the identity provider calls on them. */
+const REQUIRED_METHOD: Record<symbol, string> = { [ICorsPolicyService]: 'isOriginAllowed(origin)', [ICorsPolicyProvider]: 'getPolicy(request, policyName)' };
+
 /** The instances that host modules register for `token`, in module order, each once. */
 async function resolveAll(hosts: Module[], token: symbol, probe: new (instance: unknown) => { instance: unknown }, waiter: InstanceWrapper | undefined): Promise<unknown[]> {
-  const found = await Promise.all(hosts.filter((module) => module.providers.has(token)).map((module) => resolveInModule(module, token, probe, waiter)));
+  const registering = hosts.filter((module) => module.providers.has(token));
+  const found = await Promise.all(registering.map((module) => resolveInModule(module, token, probe, waiter)));
+  // One without the method would fail every request it decides (denied, logged as a failing policy): a startup error instead.
+  const method = REQUIRED_METHOD[token]!;
+  found.forEach((instance, i) => {
+    if (instance === undefined) return;
+    if (typeof (instance as Record<string, unknown> | null)?.[method.slice(0, method.indexOf('('))] === 'function') return;
+    const value = instance === null || typeof instance !== 'object' ? JSON.stringify(instance) ?? String(instance) : `an object without ${method.slice(0, method.indexOf('('))}`;
+    throw new Error(
+      `${token.description} registered in ${registering[i]!.name} is ${value}, not an ${token.description}: register a class or an object with ${method}, or remove that provider from ${registering[i]!.name}.`,
+    );
+  });
   return [...new Set(found)].filter((instance) => instance !== undefined);
 }
 

@@ -1,7 +1,7 @@
 import { type DynamicModule, Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, Reflector } from '@nestjs/core';
 import { ExpressCorsMiddleware } from '../platform/express/express-cors.middleware.js';
-import { FastifyCorsEdge } from '../platform/fastify/fastify-cors.hook.js';
+import { FastifyCorsEdge, isFastifyAdapter } from '../platform/fastify/fastify-cors.hook.js';
 import { mountCors } from './mount-cors.js';
 import { ConfigurableModuleClass, type IdentityCorsModuleExtras, type OPTIONS_TYPE } from './identity-cors.module-definition.js';
 import { stampControllers } from './route-stamp.js';
@@ -22,6 +22,10 @@ export class IdentityCorsModule extends ConfigurableModuleClass implements NestM
     private readonly fastify: FastifyCorsEdge,
   ) {
     super();
+    // Under NestFactory.create the adapter is known as modules are built: on Fastify, routes are recorded from now
+    // on, so that those of plugins the app registers before app.init() are known too.
+    const httpAdapter = adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    if (httpAdapter !== undefined && httpAdapter !== null && isFastifyAdapter(httpAdapter)) fastify.watchRoutes(httpAdapter);
   }
 
   /** `forRoot(options, extras)` is `forRoot({ ...options, ...extras })`: extras may be given beside the options or among them. */

@@ -7,7 +7,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
-import { requestPath } from '../core/request-path.js';
 import type { CorsHandler } from '../handler/cors-handler.js';
 import type { CorsRouteTable } from '../handler/cors-route-table.js';
 import type { RouteTarget } from '../handler/route-target.js';
@@ -64,7 +63,7 @@ export abstract class NodeCorsEdge {
    */
   protected handleRequest(req: IncomingMessage, res: NodeResponse, next: (error?: unknown) => void, onAnswer?: () => void): void {
     const preflight = isPreflightRequest(req);
-    const target = this.routes.resolve(preflight ? String(req.headers['access-control-request-method']) : (req.method ?? 'GET'), requestPath(req));
+    const target = this.routes.resolve(preflight ? String(req.headers['access-control-request-method']) : (req.method ?? 'GET'), this.routes.pathOf(req));
     if (target === null) return next();
     this.run(req, res, target, preflight, next, onAnswer);
   }
@@ -101,7 +100,9 @@ export abstract class NodeCorsEdge {
     }
     // The path is only the example of a denial's log line: the raw target, quoted and bounded there, costs no parse.
     const result = this.handler.decide(req, origin, String(req.url), target, preflight);
-    if (isPromiseLike(result)) return result.then((decided) => this.respond(decided, res, preflight, onAnswer));
+    // Something else may have answered while the policy was decided (Fastify's handlerTimeout sends a 503): the
+    // request is over, nothing is left to write (setHeader would throw) and nothing to pass on.
+    if (isPromiseLike(result)) return result.then((decided) => res.headersSent || this.respond(decided, res, preflight, onAnswer));
     return this.respond(result, res, preflight, onAnswer);
   }
 
@@ -143,7 +144,7 @@ export abstract class NodeCorsEdge {
     this.handler.logs.limited(
       'error',
       `handling-failed ${stage}`,
-      () => `CORS handling failed for ${String(req.method).slice(0, 20)} ${String(requestPath(req) ?? req.url).slice(0, 200)}; no CORS headers sent: ${error instanceof Error ? error.stack : String(error)}`,
+      () => `CORS handling failed for ${String(req.method).slice(0, 20)} ${String(this.routes.pathOf(req) ?? req.url).slice(0, 200)}; no CORS headers sent: ${error instanceof Error ? error.stack : String(error)}`,
     );
   }
 }

@@ -166,6 +166,19 @@ describe('host services the identity provider cannot be built with: a startup er
     return error as Error;
   }
 
+  it.each([
+    ['ICorsPolicyService', ICorsPolicyService, null, 'null', 'isOriginAllowed(origin)'],
+    ['ICorsPolicyService', ICorsPolicyService, {}, 'an object without isOriginAllowed', 'isOriginAllowed(origin)'],
+    ['ICorsPolicyProvider', ICorsPolicyProvider, 'policies', '"policies"', 'getPolicy(request, policyName)'],
+  ])('an %s registered as %j (it would fail every request it decides)', async (name, token, value, shown, method) => {
+    @Module({ providers: [{ provide: token, useValue: value }] })
+    class BrokenHostModule {}
+    const error = await startupError({ imports: [BrokenHostModule, IdentityCorsModule.forRoot({})] });
+    expect(error.message).toBe(
+      `${name} registered in BrokenHostModule is ${shown}, not an ${name}: register a class or an object with ${method}, or remove that provider from BrokenHostModule.`,
+    );
+  });
+
   it('a request-scoped service', async () => {
     @Injectable({ scope: Scope.REQUEST })
     class PerRequestService extends HostService {}

@@ -65,6 +65,12 @@ const SAME_AS: Array<[string, string, string]> = [
   ['GET', '/secret/%zz', routed({ express: '/secret/1', fastify: BAD_URL })],
   ['GET', 'http://id.example/secret/%', routed({ express: '/secret/1', fastify: BAD_URL })],
   ['GET', '*', '/nowhere'],
+  // A backslash: Express's parseurl turns it into '/' in an absolute-form target or one with a '#'; Fastify's router keeps it.
+  ['GET', '/items/a\\b#', routed({ express: '/nowhere', fastify: '/items/1' })],
+  ['GET', 'http://id.example/secret/a\\b', routed({ express: '/nowhere', fastify: '/secret/1' })],
+  ['GET', '/secret\\x#', routed({ express: '/secret/1', fastify: '/nowhere' })],
+  ['GET', 'http://id.example/items\\7', routed({ express: '/items/1', fastify: '/nowhere' })],
+  ['GET', '/connect\\userinfo#', routed({ express: '/connect/userinfo', fastify: '/nowhere' })],
 ];
 
 describe.each([

@@ -1,4 +1,4 @@
-import { distinctParamNames, pathOptionsOf } from '../../lib/platform/fastify/fastify-routes.js';
+import { distinctParamNames, fastifyPath, pathOptionsOf } from '../../lib/platform/fastify/fastify-routes.js';
 
 describe('distinctParamNames (the shadow route of a Nest route on Fastify)', () => {
   it.each([
@@ -11,6 +11,25 @@ describe('distinctParamNames (the shadow route of a Nest route on Fastify)', () 
     ['/r/:id(a(b)c)/:id', '/r/:id(a(b)c)/:id~2'],
   ])('%s → %s', (url, expected) => {
     expect(distinctParamNames(url)).toBe(expected);
+  });
+});
+
+describe("fastifyPath (the part of a request target Fastify's router routes on)", () => {
+  it.each([
+    ['/a/b', '/a/b'],
+    ['/a/b?x=/c#d', '/a/b'],
+    ['/a/b#x?y', '/a/b'],
+    // Kept as find-my-way keeps it, where Express's parseurl makes '/a/b/c' of it.
+    ['/a\\b/c#x', '/a\\b/c'],
+    ['/a%3Fb?c', '/a%3Fb'],
+    // Other forms go to the shadow router whole: it reads them as Fastify's router does.
+    ['http://h/a\\b?x', 'http://h/a\\b?x'],
+    ['*', '*'],
+  ])('%s → %s', (url, expected) => {
+    expect(fastifyPath(url)).toBe(expected);
+  });
+  it('has no path for a request without a target', () => {
+    expect(fastifyPath(undefined)).toBeUndefined();
   });
 });
 

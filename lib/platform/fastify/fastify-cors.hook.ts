@@ -26,9 +26,15 @@ interface FastifyReplyLike {
 type Done = (error?: unknown) => void;
 type RequestHook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => unknown;
 
+/** A route's options as Fastify's onRoute hooks get them (and may change: its url, method and handler). */
+interface FastifyRouteOptions extends FastifyRouteRecord {
+  config?: Record<string | symbol, unknown>;
+}
+
 /** The parts of a Fastify instance used here. */
 interface FastifyInstanceLike {
-  addHook(name: 'onRoute', hook: (route: FastifyRouteRecord) => void): unknown;
+  addHook(name: 'onRoute', hook: (route: FastifyRouteOptions) => void): unknown;
+  route(options: FastifyRouteOptions): unknown;
   addHook(name: 'onReady', hook: (done: (error?: Error) => void) => void): unknown;
   hasRequestDecorator(name: string): boolean;
   initialConfig: FastifyInitialConfig;
@@ -40,6 +46,9 @@ interface FastifyAdapterLike extends HttpServer {
   setOnRequestHook(hook: RequestHook): void;
 }
 
+/** Where a route's config keeps the handler it was registered with (see mountOn). */
+const GIVEN_HANDLER = Symbol('nest-identity-cors:handler');
+
 /** True when the HTTP adapter is Nest's FastifyAdapter. */
 export function isFastifyAdapter(httpAdapter: HttpServer): httpAdapter is FastifyAdapterLike {
   return (httpAdapter as { getType?(): string }).getType?.() === 'fastify';
@@ -48,8 +57,10 @@ export function isFastifyAdapter(httpAdapter: HttpServer): httpAdapter is Fastif
 export class FastifyCorsEdge extends NodeCorsEdge {
   private readonly logger = new Logger(LOG_CONTEXT);
   private adapter: FastifyAdapterLike | undefined;
-  /** Every route Fastify registers, in order, from its onRoute hook. */
-  private readonly records: FastifyRouteRecord[] = [];
+  /** The Fastify instance whose routes are recorded. */
+  private watched: FastifyInstanceLike | undefined;
+  /** Every route Fastify registers, in order, from its onRoute hook: its options, and the handler it was given. */
+  private readonly records: Array<{ route: FastifyRouteOptions; handler: Function }> = [];
   /** How many records the route table was built from. */
   private built = -1;
   private routeOf: ((handler: Function) => RouteMatch & { nest: boolean }) | undefined;
@@ -68,17 +79,15 @@ export class FastifyCorsEdge extends NodeCorsEdge {
   }
 
   /**
-   * Mounts once: records every route Fastify registers from now on, and runs first in the adapter's request-hook
-   * slot (a hook already there runs after this one). Before Nest registers routes, so every route is recorded.
+   * Mounts once: records every route Fastify registers from now on (see watchRoutes), and runs first in the
+   * adapter's request-hook slot (a hook already there runs after this one). Before Nest registers routes.
    */
   mountOn(httpAdapter: FastifyAdapterLike): void {
     if (this.adapter !== undefined) return;
     const instance = httpAdapter.getInstance();
     this.claim(instance);
+    this.watchRoutes(httpAdapter);
     this.adapter = httpAdapter;
-    instance.addHook('onRoute', (route) => {
-      this.records.push({ method: route.method, url: route.url, handler: route.handler });
-    });
     const previous = (httpAdapter as unknown as { onRequestHook?: RequestHook }).onRequestHook;
     httpAdapter.setOnRequestHook(previous === undefined ? this.hook : this.chainedWith(previous));
     instance.addHook('onReady', (done) => {
@@ -88,12 +97,37 @@ export class FastifyCorsEdge extends NodeCorsEdge {
   }
 
   /**
+   * Records every route Fastify registers from now on, once. As early as the adapter is known (as IdentityCorsModule
+   * is built, under NestFactory.create), so that the routes of plugins the app registers before app.init() are known
+   * too: missing from the copy, a path of theirs would get the policy of a Nest route whose pattern matches it.
+   */
+  watchRoutes(httpAdapter: FastifyAdapterLike): void {
+    const instance = httpAdapter.getInstance();
+    if (this.watched === instance) return;
+    this.watched = instance;
+    // The app's onRoute hooks may replace a route's handler (a wrapper, for tracing or timing) before this one runs
+    // (one added on the instance before app.init()), and that handler would no longer name its controller method: the
+    // route would get the global policy, @DisableCors or not. So the handler given to `route` (as Nest's adapter
+    // registers every route) is kept in the route's config, which hooks leave alone, under a symbol of its own.
+    const route = instance.route;
+    instance.route = function routeKeepingItsHandler(this: unknown, options: FastifyRouteOptions) {
+      const given = typeof options?.handler === 'function' ? { ...options, config: { ...options.config, [GIVEN_HANDLER]: options.handler } } : options;
+      return route.call(this, given);
+    };
+    instance.addHook('onRoute', (options) => {
+      // The options object, read when the table is built: hooks that run after this one may change its url or method.
+      this.records.push({ route: options, handler: (options.config?.[GIVEN_HANDLER] as Function | undefined) ?? options.handler });
+    });
+  }
+
+  /**
    * Builds the route table from the routes Fastify has registered (at bootstrap, and again when Fastify is ready
    * if plugins added routes since). `routeOf` names the controller method of a route handler.
    */
   useRoutes(global: { name?: string } | undefined, routeOf: (handler: Function) => RouteMatch & { nest: boolean }): FastifyRoutes {
     this.routeOf = routeOf;
-    const matcher = new FastifyRoutes(this.records, pathOptionsOf(this.adapter?.getInstance().initialConfig ?? {}), routeOf);
+    const records = this.records.map(({ route, handler }): FastifyRouteRecord => ({ method: route.method, url: route.url, handler }));
+    const matcher = new FastifyRoutes(records, pathOptionsOf(this.adapter?.getInstance().initialConfig ?? {}), routeOf);
     this.routes.use(matcher, global);
     this.built = this.records.length;
     this.global = global;

@@ -130,6 +130,11 @@ export class FastifyRoutes implements RouteMatcher {
     return { has: (path) => router.find('GET', path)?.store === identity };
   }
 
+  /** The path Fastify's router routes a request target on: see fastifyPath. */
+  pathOf(url: string | undefined): string | undefined {
+    return fastifyPath(url);
+  }
+
   /** The route Fastify would serve `method path` with; undefined: its not-found handler (Nest's 404) would. */
   match(method: string, path: string): RouteMatch | undefined {
     const found = this.router.find(method as FindMyWay.HTTPMethod, path);
@@ -142,6 +147,23 @@ export class FastifyRoutes implements RouteMatcher {
     }
     return served;
   }
+}
+
+/**
+ * The part of a request target that Fastify's router (find-my-way's `find`) routes on, undecoded: an origin-form
+ * target up to its first `?` or `#`; any other form (absolute-form, `*`) whole, as the shadow router reads those
+ * itself as Fastify's does. Not Express's parseurl: that turns `\` into `/` in an absolute-form target or one with a
+ * `#`, which find-my-way keeps, so `/files/public\x#` would get the CORS treatment of `/files/public/x` while
+ * Fastify serves `/files/:name` (RULES 18).
+ */
+export function fastifyPath(url: string | undefined): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  if (url.charCodeAt(0) !== 0x2f /* / */) return url;
+  for (let i = 1; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 0x3f /* ? */ || c === 0x23 /* # */) return url.slice(0, i);
+  }
+  return url;
 }
 
 /** A find-my-way router with the app's path options that, as Fastify's own, answers paths it rejects (400, 414) before any hook: nothing CORS is written for them. */
