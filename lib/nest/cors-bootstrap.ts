@@ -46,6 +46,12 @@ export class CorsBootstrap implements OnApplicationBootstrap {
           `${method} ${url} is served by ${first} and ${other}, told apart by constraints (version, host) that a preflight does not carry, with different CORS metadata: preflights, and actual requests too (CORS is decided on the method and path), get ${first}'s. Give them the same @EnableCors/@DisableCors, or different paths.`,
         );
       }
+      const handlerTimeout = (this.adapterHost.httpAdapter.getInstance() as { initialConfig?: { handlerTimeout?: number } }).initialConfig?.handlerTimeout ?? 0;
+      if (handlerTimeout > 0 && handlerTimeout <= this.options.policyTimeout) {
+        this.logger.warn(
+          `Fastify's handlerTimeout (${handlerTimeout} ms) is not longer than policyTimeout (${this.options.policyTimeout} ms): a CORS decision that takes that long ends as Fastify's 503, without CORS headers, which a browser app cannot read. Set policyTimeout below handlerTimeout (e.g. policyTimeout: ${Math.max(1, Math.floor(handlerTimeout / 2))}).`,
+        );
+      }
       if (!this.options.handleBeforeExpress) {
         this.logger.warn(
           'handleBeforeExpress: false is ignored: it is an Express option. On Fastify the library always runs first, in the FastifyAdapter\'s request hook, before Nest middleware and the onRequest hooks your app adds. Remove the option to silence this.',

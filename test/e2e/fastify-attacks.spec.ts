@@ -61,6 +61,13 @@ describe("Fastify's handlerTimeout answers while an ICorsPolicyService is still 
   });
   afterAll(() => app.close());
 
+  it('warns at startup that handlerTimeout is not longer than policyTimeout, naming both and a policyTimeout that fits', () => {
+    expect(logger.at('warn')).toEqual(
+      expect.arrayContaining([expect.stringContaining(`Fastify's handlerTimeout (${HANDLER_TIMEOUT} ms) is not longer than policyTimeout (${10 * HANDLER_TIMEOUT} ms)`)]),
+    );
+    expect(logger.at('warn').join('\n')).toContain(`policyTimeout: ${HANDLER_TIMEOUT / 2}`);
+  });
+
   it('leaves the response Fastify sent alone once the decision comes, and logs no failure of its own', async () => {
     const preflight = await rawRequest(server, 'OPTIONS', '/connect/token', { Origin: SPA, 'Access-Control-Request-Method': 'POST' });
     const actual = await rawRequest(server, 'POST', '/connect/token', { Origin: SPA });
@@ -69,6 +76,22 @@ describe("Fastify's handlerTimeout answers while an ICorsPolicyService is still 
     // The decisions come after the responses: the library has nothing left to write.
     await new Promise((resolve) => setTimeout(resolve, 4 * HANDLER_TIMEOUT));
     expect(logger.at('error').filter((line) => line.includes('CORS handling failed'))).toEqual([]);
+  });
+});
+
+describe('Fastify: the policyTimeout the handlerTimeout warning suggests', () => {
+  it('is accepted without the warning', async () => {
+    const logger = new CaptureLogger();
+    const app = await fastifyApp(
+      { imports: [IdentityCorsModule.forRoot({ policyTimeout: 50, corsPolicyService: SlowPolicyService })], controllers: [TokenController] },
+      new FastifyAdapter({ handlerTimeout: 100 } as {}),
+      logger,
+    );
+    try {
+      expect(logger.at('warn').filter((line) => line.includes('handlerTimeout'))).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 });
 
