@@ -40,3 +40,13 @@ for c in $(printf '%s\n' "${C[@]}" | awk '!seen[$0]++'); do
   for s in "${S[@]}"; do printf ' %s |' "$(( $(cat "$dir/count.$c.$s") - $(cat "$dir/count.$(base "$c").$s") ))"; done
   echo
 done
+echo
+echo "Whole calls (what the rows above subtract from each other):"
+echo
+printf '| configuration |'; for s in "${S[@]}"; do printf ' %s |' "$s"; done; echo
+printf '| --- |'; for s in "${S[@]}"; do printf ' ---: |'; done; echo
+for c in $(printf '%s\n' "${C[@]}" | awk '!seen[$0]++'); do
+  printf '| (%s) |' "$c"
+  for s in "${S[@]}"; do printf ' %s |' "$(cat "$dir/count.$c.$s")"; done
+  echo
+done

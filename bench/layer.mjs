@@ -3,8 +3,8 @@
 // handler. What remains is the work the layer adds to a request, which HTTP throughput shows only through the
 // noise of the rest of the stack.
 //
-// On Fastify (fa–fe) a call is the whole request without the socket: Fastify's request listener
-// (`fastify.routing`: router, hooks, the Nest handler, serialization, writeHead and end) on socket-less node:http
+// On Fastify (fa–fe) a call is the whole request without the socket: the HTTP server's request listener
+// (Fastify's: router, hooks, the Nest handler, serialization, writeHead and end) on socket-less node:http
 // objects, awaited until the response ends. Fastify's own work is the same in every configuration, so (fa) minus
 // it leaves what the CORS layer adds: the library's edge, or @fastify/cors with Nest's copy of its headers.
 //
@@ -38,10 +38,14 @@ class EndingResponse extends ServerResponse {
   }
 }
 
-/** A Fastify configuration's call: one request through Fastify's request listener; resolves when its response ends. */
+/** A Fastify configuration's call: one request through the HTTP server's request listener (Fastify's, or what wraps it); resolves when its response ends. */
 async function fastifyCall(app, config, scenario) {
   const fastify = app.getHttpAdapter().getInstance();
   await fastify.ready();
+  const server = app.getHttpServer();
+  const listeners = server.listeners('request');
+  if (listeners.length !== 1) throw new Error(`expected one request listener on the Fastify server, found ${listeners.length}`);
+  const [listener] = listeners;
   const socket = new Socket();
   const { method, headers } = SCENARIOS[scenario];
   const url = CONFIGS[config].path;
@@ -51,7 +55,7 @@ async function fastifyCall(app, config, scenario) {
       req.method = method;
       req.url = url;
       req.headers = { host: '127.0.0.1:3000', ...headers };
-      fastify.routing(req, new EndingResponse(req, resolve));
+      listener.call(server, req, new EndingResponse(req, resolve));
     });
   await call();
   return { call, close: () => app.close() };
