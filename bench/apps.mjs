@@ -6,7 +6,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ALLOWED_ORIGIN, CLIENT_ORIGINS, HOST_ORIGINS, LARGE_CLIENT_COUNT, largeClientOrigin } from './fixtures.mjs';
+import { ALLOWED_ORIGIN, CLIENT_ORIGINS, FASTIFY_CORS_OPTIONS, HOST_ORIGINS, LARGE_CLIENT_COUNT, isFastify, largeClientOrigin, recipeOf } from './fixtures.mjs';
 
 class PingController {
   ping() {
@@ -19,13 +19,16 @@ Get(['api/ping', 'connect/userinfo'])(PingController.prototype, 'ping', Object.g
 
 const lib = () => import('../dist/index.js');
 
-/** Module imports and a hook run on the app before listen(), per configuration; `options` go into every forRoot. */
+/**
+ * Module imports and a hook run on the app before listen(), per configuration; `options` go into every forRoot.
+ * fa–fe take the recipe of a–e (CONFIGS[config].like), on Fastify.
+ */
 async function configure(config, options) {
-  switch (config) {
+  switch (recipeOf(config)) {
     case 'a': // no CORS
       return { imports: [] };
-    case 'b': // Nest's own CORS (expressjs/cors)
-      return { imports: [], before: (app) => app.enableCors({ origin: HOST_ORIGINS }) };
+    case 'b': // Nest's own CORS: expressjs/cors on Express, @fastify/cors on Fastify (options as (b)'s answers, see FASTIFY_CORS_OPTIONS)
+      return { imports: [], before: (app) => app.enableCors(isFastify(config) ? FASTIFY_CORS_OPTIONS : { origin: HOST_ORIGINS }) };
     case 'c': {
       // this library, a host policy applied to every route (the analogue of enableCors)
       const { IdentityCorsModule } = await lib();
@@ -63,7 +66,7 @@ async function configure(config, options) {
       return { imports: [IdentityCorsModule.forRoot({ ...options, identity: {} }, { corsPolicyService: { useValue: service } })] };
     }
     default:
-      throw new Error(`unknown configuration '${config}': use one of a, b, c, d, e, f`);
+      throw new Error(`unknown configuration '${config}': use one of a, b, c, d, e, f, fa, fb, fc, fd, fe`);
   }
 }
 
@@ -97,15 +100,19 @@ function setUpDatabaseElsewhere() {
 
 /**
  * The Nest app of one configuration, created but not initialized. `mount`: 'early' = useIdentityCors(app)
- * (CORS handled on the HTTP server before Express, the default); 'module' = the module's own mount; 'express' =
- * useIdentityCors(app) with handleBeforeExpress: false (CORS handled by the middleware, in Express).
+ * (CORS handled on the HTTP server before Express, the default; on Fastify, the edge takes the adapter's request
+ * hook at once); 'module' = the module's own mount; 'express' = useIdentityCors(app) with handleBeforeExpress:
+ * false (CORS handled by the middleware, in Express; on Fastify the same as 'early').
  */
 export async function createBenchApp(config, mount = 'early') {
   const { imports, before } = await configure(config, { handleBeforeExpress: mount !== 'express' });
   class AppModule {}
   Module({ imports, controllers: [PingController] })(AppModule);
-  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
+  const logger = ['error', 'warn'];
+  const app = isFastify(config)
+    ? await NestFactory.create(AppModule, new (await import('@nestjs/platform-fastify')).FastifyAdapter(), { logger })
+    : await NestFactory.create(AppModule, { logger });
   before?.(app);
-  if (['c', 'd', 'e', 'f'].includes(config) && mount !== 'module') (await lib()).useIdentityCors(app);
+  if (['c', 'd', 'e', 'f'].includes(recipeOf(config)) && mount !== 'module') (await lib()).useIdentityCors(app);
   return app;
 }

@@ -4,7 +4,7 @@
 // Knobs: CPU_ROUNDS (5), CPU_REQUESTS per measurement (20000), CPU_CONNECTIONS (4). Linux only.
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { CONFIGS, SCENARIOS } from './fixtures.mjs';
+import { basesOf, CONFIGS, SCENARIOS } from './fixtures.mjs';
 import { startServer, stopServer } from './servers.mjs';
 
 const configs = (process.argv[2] ?? 'a,b,c,d').split(',');
@@ -53,8 +53,9 @@ const ratio = (config, base, scenario) => {
   return bs ? median(xs.map((x, i) => x / bs[i])).toFixed(3) : '–';
 };
 console.log(`Server CPU µs per request (median of ${rounds} rounds of ${amount} requests, ${connections} connections); ratios: median over rounds of each round's ratio:\n`);
-console.log(`| configuration |${scenarios.map((s) => ` ${s}: µs | × (a) | × (b) |`).join('')}\n| --- |${scenarios.map(() => ' ---: | ---: | ---: |').join('')}`);
+// Ratios against the configuration's own platform: (a) and (b) on Express, (fa) and (fb) on Fastify.
+console.log(`| configuration |${scenarios.map((s) => ` ${s}: µs | × no CORS (a, fa) | × enableCors (b, fb) |`).join('')}\n| --- |${scenarios.map(() => ' ---: | ---: | ---: |').join('')}`);
 for (const config of configs) {
-  const cells = scenarios.map((s) => `${median(results[`${config} ${s}`]).toFixed(1)} | ${ratio(config, 'a', s)} | ${ratio(config, 'b', s)}`);
+  const cells = scenarios.map((s) => `${median(results[`${config} ${s}`]).toFixed(1)} | ${ratio(config, basesOf(config).none, s)} | ${ratio(config, basesOf(config).enableCors, s)}`);
   console.log(`| (${config}) ${CONFIGS[config].label} | ${cells.join(' | ')} |`);
 }

@@ -11,7 +11,11 @@ export const CLIENT_ORIGINS = HOST_ORIGINS;
 export const LARGE_CLIENT_COUNT = 100_000;
 export const largeClientOrigin = (i) => `https://client-${i}.tenants.example.test`;
 
-/** Which path each configuration is measured on: host routes for a–c, an identity endpoint for d–f. */
+/**
+ * Which path each configuration is measured on: host routes for a–c, an identity endpoint for d–f. a–f run on
+ * Express (Nest's default platform); fa–fe are a–e on Fastify (FastifyAdapter), `like` naming the Express
+ * configuration each mirrors (apps.mjs builds both from one recipe).
+ */
 export const CONFIGS = {
   a: { label: 'no CORS', path: '/api/ping' },
   b: { label: 'app.enableCors({ origin: [3] })', path: '/api/ping' },
@@ -19,7 +23,27 @@ export const CONFIGS = {
   d: { label: 'library, identity path, 3 clients', path: '/connect/userinfo' },
   e: { label: 'library, identity path, 100k clients', path: '/connect/userinfo' },
   f: { label: 'library, identity path, DB store + cache', path: '/connect/userinfo' },
+  fa: { label: 'Fastify, no CORS', path: '/api/ping', platform: 'fastify', like: 'a' },
+  fb: { label: 'Fastify, app.enableCors({ origin: [3] }) (@fastify/cors)', path: '/api/ping', platform: 'fastify', like: 'b' },
+  fc: { label: 'Fastify, library, host policy (3 origins)', path: '/api/ping', platform: 'fastify', like: 'c' },
+  fd: { label: 'Fastify, library, identity path, 3 clients', path: '/connect/userinfo', platform: 'fastify', like: 'd' },
+  fe: { label: 'Fastify, library, identity path, 100k clients', path: '/connect/userinfo', platform: 'fastify', like: 'e' },
 };
+
+/** The Express configuration a configuration mirrors (itself on Express). */
+export const recipeOf = (config) => CONFIGS[config]?.like ?? config;
+export const isFastify = (config) => CONFIGS[config]?.platform === 'fastify';
+/** The bases a configuration's ratios are taken against, on its own platform: no CORS, and enableCors. */
+export const basesOf = (config) => (isFastify(config) ? { none: 'fa', enableCors: 'fb' } : { none: 'a', enableCors: 'b' });
+
+/**
+ * `app.enableCors()`'s options on Fastify, (fb): the same origins as (b), and @fastify/cors's defaults made those
+ * of the cors package where they differ, so that (fb) answers every scenario as (b) does: methods (cors:
+ * GET,HEAD,PUT,PATCH,POST,DELETE; @fastify/cors: GET,HEAD,POST) and strictPreflight (cors has none: a preflight
+ * without Origin or Access-Control-Request-Method is answered 204, not 400). Both reflect the requested headers,
+ * answer 204 and send `Vary: Origin` for a list of origins.
+ */
+export const FASTIFY_CORS_OPTIONS = { origin: HOST_ORIGINS, methods: 'GET,HEAD,PUT,PATCH,POST,DELETE', strictPreflight: false };
 
 export const SCENARIOS = {
   allowed: { label: 'GET, allowed Origin', method: 'GET', headers: { origin: ALLOWED_ORIGIN } },

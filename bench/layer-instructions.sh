@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Instructions per call of each configuration's CORS layer (bench/layer.mjs), counted by valgrind's callgrind,
-# minus configuration (a), which calls no layer. Node runs --single-threaded so that no JIT or GC helper thread
+# minus configuration (a), which calls no layer (on Fastify, fa–fe: minus (fa), the whole socket-less request
+# without CORS). Node runs --single-threaded so that no JIT or GC helper thread
 # adds to the count: repeated runs agree to about ±1 %. `bash bench/layer-instructions.sh [configs] [scenarios]`
-# after `npm run build`, e.g. `bash bench/layer-instructions.sh a,b,c,d allowed,preflight`; about 25 s per
-# configuration and scenario, two at a time. Needs valgrind.
+# after `npm run build`, e.g. `bash bench/layer-instructions.sh a,b,c,d allowed,preflight` or
+# `bash bench/layer-instructions.sh fb,fc,fd,fe allowed,preflight`; about 25 s per configuration and scenario
+# (Fastify's about 40 s), two at a time. Needs valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 configs=${1:-a,b,c,d,e,f} scenarios=${2:-allowed,preflight,denied,none} n=${LAYER_CALLS:-50000}
@@ -15,7 +17,11 @@ count() { # config scenario
     { cat "$dir/log.$1.$2" >&2; exit 1; }
   cat "$dir"/cg."$1"."$2".* | awk -v n="$n" '/^totals:/ { sum += $2 } END { printf "%d\n", sum / n }' > "$dir/count.$1.$2"
 }
-IFS=, read -ra C <<< "a,$configs"
+base() { [[ $1 == f? ]] && echo fa || echo a; } # the no-CORS configuration of a configuration's platform
+IFS=, read -ra given <<< "$configs"
+C=()
+for c in "${given[@]}"; do C+=("$(base "$c")"); done
+C+=("${given[@]}")
 IFS=, read -ra S <<< "$scenarios"
 for s in "${S[@]}"; do
   for c in $(printf '%s\n' "${C[@]}" | awk '!seen[$0]++'); do
@@ -24,13 +30,23 @@ for s in "${S[@]}"; do
   done
 done
 wait
-echo "Instructions per call of the CORS layer (a layer call plus writeHead, minus (a): no layer), $n calls each:"
+echo "Instructions per call of the CORS layer (Express: a layer call plus writeHead, minus (a): no layer; Fastify: a whole socket-less request, minus (fa)), $n calls each:"
 echo
 printf '| configuration |'; for s in "${S[@]}"; do printf ' %s |' "$s"; done; echo
 printf '| --- |'; for s in "${S[@]}"; do printf ' ---: |'; done; echo
 for c in $(printf '%s\n' "${C[@]}" | awk '!seen[$0]++'); do
-  [ "$c" = a ] && continue
+  [ "$c" = "$(base "$c")" ] && continue
   printf '| (%s) |' "$c"
-  for s in "${S[@]}"; do printf ' %s |' "$(( $(cat "$dir/count.$c.$s") - $(cat "$dir/count.a.$s") ))"; done
+  for s in "${S[@]}"; do printf ' %s |' "$(( $(cat "$dir/count.$c.$s") - $(cat "$dir/count.$(base "$c").$s") ))"; done
+  echo
+done
+echo
+echo "Whole calls (what the rows above subtract from each other):"
+echo
+printf '| configuration |'; for s in "${S[@]}"; do printf ' %s |' "$s"; done; echo
+printf '| --- |'; for s in "${S[@]}"; do printf ' ---: |'; done; echo
+for c in $(printf '%s\n' "${C[@]}" | awk '!seen[$0]++'); do
+  printf '| (%s) |' "$c"
+  for s in "${S[@]}"; do printf ' %s |' "$(cat "$dir/count.$c.$s")"; done
   echo
 done

@@ -3,28 +3,70 @@
 // handler. What remains is the work the layer adds to a request, which HTTP throughput shows only through the
 // noise of the rest of the stack.
 //
+// On Fastify (fa–fe) a call is the whole request without the socket: the HTTP server's request listener
+// (Fastify's: router, hooks, the Nest handler, serialization, writeHead and end) on socket-less node:http
+// objects, awaited until the response ends. Fastify's own work is the same in every configuration, so (fa) minus
+// it leaves what the CORS layer adds: the library's edge, or @fastify/cors with Nest's copy of its headers.
+//
 //   node bench/layer.mjs [scenario]          nanoseconds per call, configurations alternated (quick, noisy)
 //   bash bench/layer-instructions.sh         instructions per call under callgrind (exact to about ±1 %)
 //
-// Configuration (a) calls no layer: its cost is the baseline the others are measured against. The app is
-// mounted as BENCH_MOUNT says (see createBenchApp): by default a request goes through the library's HTTP-server
-// listener, then Express's set-up and the library's middleware, as on a server; with 'express'
+// Configuration (a) calls no layer: its cost is the baseline the others are measured against ((fa) on Fastify).
+// The app is mounted as BENCH_MOUNT says (see createBenchApp): by default a request goes through the library's
+// HTTP-server listener, then Express's set-up and the library's middleware, as on a server; with 'express'
 // (handleBeforeExpress: false) through the middleware alone.
 import { execSync } from 'node:child_process';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { createBenchApp } from './apps.mjs';
-import { CONFIGS, SCENARIOS } from './fixtures.mjs';
+import { basesOf, CONFIGS, isFastify, SCENARIOS } from './fixtures.mjs';
 
 const writeHead = (res) => {
   if (!res.headersSent) res.writeHead(200);
 };
+
+/** A response that says when it ends: Fastify's handlers answer asynchronously, and a socket-less response never emits 'finish'. */
+class EndingResponse extends ServerResponse {
+  constructor(req, done) {
+    super(req);
+    this.done = done;
+  }
+  end(...args) {
+    const returned = super.end(...args);
+    this.done();
+    return returned;
+  }
+}
+
+/** A Fastify configuration's call: one request through the HTTP server's request listener (Fastify's, or what wraps it); resolves when its response ends. */
+async function fastifyCall(app, config, scenario) {
+  const fastify = app.getHttpAdapter().getInstance();
+  await fastify.ready();
+  const server = app.getHttpServer();
+  const listeners = server.listeners('request');
+  if (listeners.length !== 1) throw new Error(`expected one request listener on the Fastify server, found ${listeners.length}`);
+  const [listener] = listeners;
+  const socket = new Socket();
+  const { method, headers } = SCENARIOS[scenario];
+  const url = CONFIGS[config].path;
+  const call = () =>
+    new Promise((resolve) => {
+      const req = new IncomingMessage(socket);
+      req.method = method;
+      req.url = url;
+      req.headers = { host: '127.0.0.1:3000', ...headers };
+      listener.call(server, req, new EndingResponse(req, resolve));
+    });
+  await call();
+  return { call, close: () => app.close() };
+}
 
 /** A function that builds one request and response for `scenario` and runs them through the app's CORS layer. */
 async function layerCall(config, scenario) {
   const mount = process.env.BENCH_MOUNT ?? 'early';
   const app = await createBenchApp(config, mount);
   await app.init();
+  if (isFastify(config)) return fastifyCall(app, config, scenario);
   const express = app.getHttpAdapter().getInstance();
   let layer;
   let first; // the library's HTTP-server listener, which runs before Express unless mount is 'express'
@@ -71,9 +113,17 @@ if (process.env.LAYER_COUNT) {
   // Under callgrind (layer-instructions.sh): warm up with instrumentation off, then count `n` calls.
   const { call } = await layerCall(process.env.LAYER_CONFIG, scenario);
   const n = Number(process.env.LAYER_COUNT);
-  for (let i = 0; i < 20_000; i++) call();
+  // Fastify's calls are awaited one by one (their answers are asynchronous); Express's return nothing, and are
+  // not awaited: an await would add a turn of the microtask queue to every count.
+  for (let i = 0; i < 20_000; i++) {
+    const pending = call();
+    if (pending) await pending;
+  }
   execSync(`callgrind_control -i on ${process.pid}`);
-  for (let i = 0; i < n; i++) call();
+  for (let i = 0; i < n; i++) {
+    const pending = call();
+    if (pending) await pending;
+  }
   execSync(`callgrind_control -i off ${process.pid}`);
   process.exit(0);
 }
@@ -83,19 +133,27 @@ const calls = {};
 for (const config of configs) calls[config] = await layerCall(config, scenario);
 const batch = 20_000;
 const samples = Object.fromEntries(configs.map((config) => [config, []]));
-for (const config of configs) for (let i = 0; i < batch * 3; i++) calls[config].call();
+/** `count` calls, each awaited if it returns a promise (Fastify's). */
+async function repeat(call, count) {
+  for (let i = 0; i < count; i++) {
+    const pending = call();
+    if (pending) await pending;
+  }
+}
+for (const config of configs) await repeat(calls[config].call, batch * 3);
 for (let round = 0; round < 15; round++) {
   for (const config of configs) {
     const start = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) calls[config].call();
+    await repeat(calls[config].call, batch);
     samples[config].push(Number(process.hrtime.bigint() - start) / batch);
   }
 }
 const median = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
-const base = median(samples.a ?? [0]);
 console.log(`| configuration | ns per call | the layer's own ns |\n| --- | ---: | ---: |`);
 for (const config of configs) {
   const ns = median(samples[config]);
-  console.log(`| (${config}) ${CONFIGS[config].label} | ${ns.toFixed(0)} | ${config === 'a' ? '' : (ns - base).toFixed(0)} |`);
+  const base = basesOf(config).none;
+  const own = config === base || !samples[base] ? '' : (ns - median(samples[base])).toFixed(0);
+  console.log(`| (${config}) ${CONFIGS[config].label} | ${ns.toFixed(0)} | ${own} |`);
 }
 for (const config of configs) await calls[config].close();

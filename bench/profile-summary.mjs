@@ -1,6 +1,6 @@
 // Summarizes a .cpuprofile written by `node --cpu-prof`: the top functions by self time, the inclusive time of
 // this library's functions, and the share of the CPU that is the CORS layer's own work: this library's, or that
-// of the `cors` package (configuration b). `node bench/profile-summary.mjs <file.cpuprofile> [top]`
+// of the `cors` package (configuration b), or of @fastify/cors (fb). `node bench/profile-summary.mjs <file.cpuprofile> [top]`
 import { readFileSync } from 'node:fs';
 
 const [file, topArg] = process.argv.slice(2);
@@ -41,16 +41,19 @@ const pct = (t) => `${((100 * t) / total).toFixed(1)}%`.padStart(6);
 console.log(`total ${(total / 1e6).toFixed(2)} s sampled\n\nself time:`);
 for (const [l, t] of [...selfBy].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${l}`);
 console.log('\ninclusive time, this library (dist/):');
-for (const [l, t] of [...inclusiveBy].filter(([l]) => l.includes('dist/')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${l}`);
+for (const [l, t] of [...inclusiveBy].filter(([l]) => l.includes(' dist/')).sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`${pct(t)}  ${l}`);
 
 // Inclusive time overstates a middleware: it calls the rest of the chain synchronously through next(). Its own
 // work is a sample whose stack, read from the leaf up, reaches the middleware's code before the router's,
-// Express's or Nest's (and not inside Node's writeHead, which a Vary hook wraps).
+// Express's, Fastify's or Nest's (and not inside Node's writeHead, which a Vary hook wraps). On Fastify,
+// enableCors's layer is @fastify/cors's hook and Nest's copy of its headers to the Node response.
 const layers = {
-  'this library': (url) => url.includes('/dist/') && !url.includes('node_modules'),
-  'cors package (enableCors)': (url) => /node_modules\/(cors|vary|object-assign)\//.test(url),
+  'this library': (frame) => frame.url.includes('/dist/') && !frame.url.includes('node_modules'),
+  'cors package (enableCors)': (frame) => /node_modules\/(cors|vary|object-assign)\//.test(frame.url),
+  '@fastify/cors (enableCors on Fastify)': (frame) => /node_modules\/@fastify\/cors\//.test(frame.url) || frame.functionName === 'copyCorsHeadersToRaw',
 };
-const stops = (frame) => /node_modules\/(router|express|@nestjs)\//.test(frame.url) || (frame.functionName === 'writeHead' && frame.url.startsWith('node:'));
+const stops = (frame) =>
+  /node_modules\/(router|express|@nestjs|fastify)\//.test(frame.url) || (frame.functionName === 'writeHead' && frame.url.startsWith('node:'));
 const busy = total - (selfBy.get('(idle) ') ?? 0);
 console.log('\nown work of the CORS layer, share of busy CPU:');
 for (const [name, owns] of Object.entries(layers)) {
@@ -58,7 +61,7 @@ for (const [name, owns] of Object.entries(layers)) {
   for (const [id, time] of self) {
     for (let at = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at).callFrame;
-      if (owns(frame.url)) {
+      if (owns(frame)) {
         own += time;
         break;
       }

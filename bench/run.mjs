@@ -1,10 +1,11 @@
-// `npm run bench`: the same tiny Nest app under configurations a–f, four scenarios each, loopback only.
-// Every round starts a FRESH server process per configuration (`node bench/server.mjs <config>`); for each
-// scenario and configuration it checks the CORS answer and warms the server up with autocannon from this
-// process, then measures short windows, one per configuration in turn, for several cycles. Ratios against (b)
-// and (a) are paired per cycle (windows seconds apart), then the median is taken: on a shared machine whose
-// speed changes from one second to the next, that is what stays put. Writes bench/results/<date>.md and prints it,
-// and <date>.json (every window) for bench/pool.mjs.
+// `npm run bench`: the same tiny Nest app under configurations a–f (Express) and fa–fe (the same on Fastify), four
+// scenarios each, loopback only. Every round starts a FRESH server process per configuration
+// (`node bench/server.mjs <config>`), one platform after the other; for each scenario and configuration it checks
+// the CORS answer and warms the server up with autocannon from this process, then measures short windows, one per
+// configuration of the platform in turn, for several cycles. Ratios against enableCors and no CORS of the same
+// platform ((b)/(a), (fb)/(fa)) are paired per cycle (windows seconds apart), then the median is taken: on a
+// shared machine whose speed changes from one second to the next, that is what stays put. Writes
+// bench/results/<date>.md and prints it, and <date>.json (every window) for bench/pool.mjs.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -12,7 +13,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { ALLOWED_ORIGIN, CONFIGS, SCENARIOS } from './fixtures.mjs';
+import { ALLOWED_ORIGIN, basesOf, CONFIGS, isFastify, recipeOf, SCENARIOS } from './fixtures.mjs';
 import { startServer, stopServer } from './servers.mjs';
 import { fmt, median, ratio, targetTable } from './targets.mjs';
 
@@ -65,7 +66,7 @@ function once(port, path, { method, headers }) {
 function check(config, scenario, { status, headers }) {
   const acao = headers['access-control-allow-origin'];
   const problems = [];
-  if (config === 'a') {
+  if (recipeOf(config) === 'a') {
     if (acao !== undefined) problems.push(`no-CORS app sent Access-Control-Allow-Origin ${acao}`);
   } else if (scenario === 'allowed' || scenario === 'preflight') {
     if (acao !== ALLOWED_ORIGIN) problems.push(`expected Access-Control-Allow-Origin ${ALLOWED_ORIGIN}, got ${acao}`);
@@ -112,39 +113,46 @@ const samples = Object.fromEntries(configs.map((c) => [c, Object.fromEntries(SCE
 const startupHeap = Object.fromEntries(configs.map((c) => [c, []]));
 const statuses = {};
 
+// One group per platform, measured one after the other: every target compares two configurations of one
+// platform, so its paired windows stay as close in time as with one platform alone, and only one platform's
+// servers are up at a time.
+const groups = [configs.filter((c) => !isFastify(c)), configs.filter((c) => isFastify(c))].filter((group) => group.length > 0);
+
 for (let round = 0; round < ROUNDS; round++) {
-  // Fresh servers for every round, all started before any load, so that for each scenario the configurations
-  // are measured back to back; the order rotates each round so drift of a noisy machine favours none.
-  const order = configs.map((_, i) => configs[(i + round) % configs.length]);
-  const servers = {};
-  try {
-    for (const config of order) {
-      servers[config] = await startServer(config, MOUNT);
-      startupHeap[config].push(servers[config].heapUsed);
-    }
-    for (const name of SCENARIO_NAMES) {
-      const scenario = SCENARIOS[name];
+  for (const group of groups) {
+    // Fresh servers for every round, all of the group started before any load, so that for each scenario the
+    // configurations are measured back to back; the order rotates each round so drift of a noisy machine favours none.
+    const order = group.map((_, i) => group[(i + round) % group.length]);
+    const servers = {};
+    try {
       for (const config of order) {
-        const { port } = servers[config];
-        const { path } = CONFIGS[config];
-        const answer = await once(port, path, scenario);
-        check(config, name, answer);
-        statuses[`${config}/${name}`] = answer.status;
-        if (WARMUP > 0) await load(port, path, scenario, WARMUP);
+        servers[config] = await startServer(config, MOUNT);
+        startupHeap[config].push(servers[config].heapUsed);
       }
-      // Short windows, the configurations in turn (the order rotating every cycle): a shared machine's speed
-      // changes within seconds, and windows this close in time see nearly the same machine.
-      for (let cycle = 0; cycle < CYCLES; cycle++) {
-        for (let i = 0; i < order.length; i++) {
-          const config = order[(i + cycle) % order.length];
-          const { result, rps } = await timedWindow(servers[config].port, CONFIGS[config].path, scenario);
-          samples[config][name].push({ rps, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts });
+      for (const name of SCENARIO_NAMES) {
+        const scenario = SCENARIOS[name];
+        for (const config of order) {
+          const { port } = servers[config];
+          const { path } = CONFIGS[config];
+          const answer = await once(port, path, scenario);
+          check(config, name, answer);
+          statuses[`${config}/${name}`] = answer.status;
+          if (WARMUP > 0) await load(port, path, scenario, WARMUP);
         }
+        // Short windows, the configurations in turn (the order rotating every cycle): a shared machine's speed
+        // changes within seconds, and windows this close in time see nearly the same machine.
+        for (let cycle = 0; cycle < CYCLES; cycle++) {
+          for (let i = 0; i < order.length; i++) {
+            const config = order[(i + cycle) % order.length];
+            const { result, rps } = await timedWindow(servers[config].port, CONFIGS[config].path, scenario);
+            samples[config][name].push({ rps, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors + result.timeouts });
+          }
+        }
+        log(`round ${round + 1}/${ROUNDS} ${name.padEnd(9)} ${order.map((c) => `${c} ${Math.round(median(samples[c][name].slice(-CYCLES).map((x) => x.rps)))}`).join(', ')} req/s`);
       }
-      log(`round ${round + 1}/${ROUNDS} ${name.padEnd(9)} ${order.map((c) => `${c} ${Math.round(median(samples[c][name].slice(-CYCLES).map((x) => x.rps)))}`).join(', ')} req/s`);
+    } finally {
+      await Promise.all(Object.values(servers).map(({ child }) => stopServer(child)));
     }
-  } finally {
-    await Promise.all(Object.values(servers).map(({ child }) => stopServer(child)));
   }
 }
 
@@ -156,10 +164,10 @@ const date = new Date().toISOString();
 lines.push(`# nest-identity-cors benchmark, ${date}`);
 lines.push('');
 lines.push(
-  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}. ${ROUNDS} rounds (fresh server processes per round; per scenario ${WARMUP} s warmup each, then ${CYCLES} cycles of one ${WINDOW} s window per configuration in turn), ${CONNECTIONS} connections, autocannon in a separate process on loopback. Library mounted with ${{ early: '`useIdentityCors(app)` (CORS handled on the HTTP server before Express, the default)', module: 'the module alone (CORS handled on the HTTP server before Express, the default)', express: '`useIdentityCors(app)` and `handleBeforeExpress: false` (CORS handled by the middleware, in Express, before the body parsers)' }[MOUNT]}. req/s and p99: medians over windows; ratios: the median over cycles of each cycle's ratio (paired windows, so the machine's drift cancels).`,
+  `Node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()}. ${ROUNDS} rounds (fresh server processes per round, one platform after the other; per scenario ${WARMUP} s warmup each, then ${CYCLES} cycles of one ${WINDOW} s window per configuration in turn), ${CONNECTIONS} connections, autocannon in a separate process on loopback. Library mounted with ${{ early: '`useIdentityCors(app)` (CORS handled on the HTTP server before Express, the default)', module: 'the module alone (CORS handled on the HTTP server before Express, the default)', express: '`useIdentityCors(app)` and `handleBeforeExpress: false` (CORS handled by the middleware, in Express, before the body parsers)' }[MOUNT]}. req/s and p99: medians over windows; ratios: the median over cycles of each cycle's ratio (paired windows, so the machine's drift cancels), against the configuration's own platform: (b) and (a) on Express, (fb) and (fa) on Fastify.`,
 );
 lines.push('');
-lines.push('| config | scenario | req/s | p99 ms | × (b) enableCors | × (a) no CORS | status |');
+lines.push('| config | scenario | req/s | p99 ms | × enableCors (b, fb) | × no CORS (a, fa) | status |');
 lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: |');
 for (const config of ONLY) {
   if (unavailable[config]) {
@@ -169,7 +177,7 @@ for (const config of ONLY) {
   for (const name of SCENARIO_NAMES) {
     const faults = samples[config][name].reduce((n, s) => n + s.errors, 0);
     lines.push(
-      `| ${config}: ${CONFIGS[config].label} | ${SCENARIOS[name].label} | ${Math.round(med(config, name, 'rps'))} | ${fmt(med(config, name, 'p99'), 0)} | ${fmt(ratio1(config, 'b', name))} | ${fmt(ratio1(config, 'a', name))} | ${statuses[`${config}/${name}`]}${faults ? `, ${faults} errors` : ''} |`,
+      `| ${config}: ${CONFIGS[config].label} | ${SCENARIOS[name].label} | ${Math.round(med(config, name, 'rps'))} | ${fmt(med(config, name, 'p99'), 0)} | ${fmt(ratio1(config, basesOf(config).enableCors, name))} | ${fmt(ratio1(config, basesOf(config).none, name))} | ${statuses[`${config}/${name}`]}${faults ? `, ${faults} errors` : ''} |`,
     );
   }
 }

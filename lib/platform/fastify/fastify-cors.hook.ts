@@ -167,7 +167,8 @@ export class FastifyCorsEdge extends NodeCorsEdge {
     // Whether an identity request comes from the server's own origin depends on its protocol, as Fastify reads it
     // (trustProxy): given to the identity layer on the rare request whose Origin names this host.
     if (origin !== undefined && mayBeSameOrigin(origin, req.headers.host)) req.protocol = request.protocol;
-    this.handleRequest(req, reply.raw, done, () => reply.hijack());
+    // The reply is told (hijack) when the edge answers a preflight itself.
+    this.handleRequest(req, reply.raw, done, reply);
   }
 
   /** Fastify's responses are Node's own: the mark lives on the response. */
