@@ -1,3 +1,8 @@
+/**
+ * The host's ICorsPolicyService and ICorsPolicyProvider, resolved once, before the identity provider is built.
+ * Over 200 lines because resolving across modules in no set order needs its cycle check and its startup errors
+ * beside it (docs/internals.md, How the identity provider gets the host's services).
+ */
 import { Inject, type InjectionToken } from '@nestjs/common';
 import { ModuleRef, type ModulesContainer } from '@nestjs/core';
 import { ICorsPolicyService } from '../identity/cors-policy-service.interface.js';

@@ -3,6 +3,7 @@
  * resolve the route target, have the CorsHandler decide, write the result, answer a preflight with 204,
  * and mark an actual request's response so that its CORS headers are put back as its headers are written.
  * A platform folder says where a response's mark lives and how it gets the writeHead hook.
+ * Over 200 lines because the writeHead hook and the headers it corrects (RULES 8, 19) belong with the marks they read.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
