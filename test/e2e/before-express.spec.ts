@@ -5,9 +5,10 @@ import { createServer } from 'node:http';
 import { Body, Controller, Get, Header, Module, Options, Post, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import request from 'supertest';
-import { CorsService, DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
+import { DisableCors, EnableCors, IdentityCorsModule, IdentityCorsOptionsError, useIdentityCors, type IdentityCorsModuleOptions } from 'nest-identity-cors';
 import { ExpressCorsMiddleware } from '../../lib/platform/express/express-cors.middleware.js';
 import { CorsHandler } from '../../lib/handler/cors-handler.js';
+import { breakCorsService } from '../support/break-cors-service.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 
 const A = 'https://a.example';
@@ -67,17 +68,6 @@ const preflight = (app: INestApplication, path: string, origin: string, method: 
   const req = request(app.getHttpServer()).options(path).set('Origin', origin).set('Access-Control-Request-Method', method);
   return headers === undefined ? req : req.set('Access-Control-Request-Headers', headers);
 };
-
-/** Makes one CorsService method throw, counting its calls, until restore() gives the prototype's back. */
-function breakCorsService(app: INestApplication, method: 'applyResult' | 'applyAccessControl') {
-  const cors = app.get(CorsService);
-  let calls = 0;
-  cors[method] = () => {
-    calls += 1;
-    throw new Error('boom');
-  };
-  return { calls: () => calls, restore: () => delete (cors as Partial<CorsService>)[method] };
-}
 
 describe.each([
   ['the module mounts the middleware', false],

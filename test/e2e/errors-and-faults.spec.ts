@@ -1,8 +1,9 @@
 import { Body, Controller, Get, NotFoundException, Param, ParseIntPipe, Post, UnauthorizedException, UseGuards, type CanActivate, type INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { CorsService, EnableCors, IdentityCorsModule, ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { EnableCors, IdentityCorsModule, ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
 import { CorsHandler } from '../../lib/handler/cors-handler.js';
 import { Module } from '@nestjs/common';
+import { breakCorsService } from '../support/break-cors-service.js';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { B, MOUNTS, policies as namedPolicies, startPolicyRoutes } from '../support/policy-routes.js';
@@ -230,20 +231,10 @@ describe.each(MOUNTS)("the library's own failure while handling a request (%s)",
   });
   afterAll(() => app.close());
 
-  /** Makes one CorsService method throw, counting its calls, until restore() gives the prototype's back. */
-  function breakCorsService(method: 'applyResult' | 'applyAccessControl') {
-    const cors = app.get(CorsService);
-    let calls = 0;
-    cors[method] = () => {
-      calls += 1;
-      throw new Error('boom');
-    };
-    return { calls: () => calls, restore: () => delete (cors as Partial<CorsService>)[method] };
-  }
   const failures = (what: string) => logger.at('error').filter((line) => line.includes(`CORS handling failed for ${what}`));
 
   it('a preflight: handled once, not answered by the library, logged; the next one is answered', async () => {
-    const broken = breakCorsService('applyResult');
+    const broken = breakCorsService(app, 'applyResult');
     try {
       const res = await request(app.getHttpServer()).options('/h/plain').set('Origin', A).set('Access-Control-Request-Method', 'GET');
       expect(broken.calls()).toBe(1);
@@ -262,7 +253,7 @@ describe.each(MOUNTS)("the library's own failure while handling a request (%s)",
     // A later interval of the failure log (one line per cause per interval, RULES 21): the preflight's was this cause's line.
     const logs = app.get(CorsHandler, { strict: false }).logs;
     logs.now = () => Date.now() + 10 * logs.intervalMs;
-    const broken = breakCorsService('applyAccessControl');
+    const broken = breakCorsService(app, 'applyAccessControl');
     try {
       const res = await request(app.getHttpServer()).get('/h/plain').set('Origin', A);
       expect(broken.calls()).toBe(1);
