@@ -5,7 +5,7 @@ import { CaptureLogger } from '../support/capture-logger.js';
 import { eventually, requireRedis } from '../support/redis.js';
 import { TcpProxy, hostAndPort, viaProxy } from '../support/tcp-proxy.js';
 
-// Registered only when REDIS_URL is set (as in CI); then an unreachable Redis fails the suite.
+// Left out by jest.config.js unless REDIS_URL is set (as in CI); then an unreachable Redis fails the suite.
 // The bus under test reaches the real Redis through a proxy that acts on one of its two connections at a
 // time; a second bus on the same channel, connected directly, plays another app instance.
 if (process.env.REDIS_URL) describe('RedisCorsInvalidationBus recovers from connection faults by itself (REDIS_URL)', () => {
