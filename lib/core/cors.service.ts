@@ -5,6 +5,7 @@
  * names; split, each half would have to know the other's rules.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { LRUCache } from 'lru-cache';
 import { ANY, TOKEN, type CorsPolicy } from './cors-policy.js';
 import { parseRequestOrigin } from './origin.js';
 
@@ -72,12 +73,30 @@ export function isPreflightRequest(request: CorsRequest): boolean {
   return request.method === 'OPTIONS' && request.headers[CorsHeaders.requestMethod] !== undefined;
 }
 
+/** A well-formed Access-Control-Request-Headers value: its names, and the list an any-header policy answers, joined once. */
+interface RequestHeaderList {
+  readonly names: readonly string[];
+  readonly value: string;
+}
+const NO_REQUEST_HEADERS: RequestHeaderList = { names: NONE, value: '' };
+const MALFORMED = 0;
+/**
+ * Parsed values, as browsers send a few per app: parsing each preflight's again cost more than the rest of the
+ * preflight's evaluation (bench/layer-instructions.sh). Bounded: attackers choose these values.
+ */
+const requestHeaderLists = new LRUCache<string, RequestHeaderList | typeof MALFORMED>({ max: 1024 });
+
 /** The comma-separated token list of Access-Control-Request-Headers, or undefined if malformed. */
-export function parseRequestHeaders(value: string | undefined): string[] | undefined {
-  if (value === undefined) return [];
+export function parseRequestHeaders(value: string | undefined): RequestHeaderList | undefined {
+  if (value === undefined) return NO_REQUEST_HEADERS;
   if (value.length > MAX_REQUEST_HEADERS_LENGTH) return undefined;
-  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
-  return names.every((name) => TOKEN.test(name)) ? names : undefined;
+  let list = requestHeaderLists.get(value);
+  if (list === undefined) {
+    const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    list = names.every((name) => TOKEN.test(name)) ? { names: Object.freeze(names), value: names.join(',') } : MALFORMED;
+    requestHeaderLists.set(value, list);
+  }
+  return list === MALFORMED ? undefined : list;
 }
 
 /**
@@ -149,7 +168,7 @@ export class CorsService {
    */
   evaluateOrigin(request: CorsRequest, policy: CorsPolicy, origin: string, preflight: boolean): CorsResult | Promise<CorsResult> {
     let requestMethod: string | undefined;
-    let requestHeaders: string[] = [];
+    let requestHeaders = NO_REQUEST_HEADERS;
     if (preflight) {
       requestMethod = header(request.headers, CorsHeaders.requestMethod);
       const parsedHeaders = parseRequestHeaders(header(request.headers, CorsHeaders.requestHeaders));
@@ -214,7 +233,7 @@ function allowedResult(
   allowed: boolean,
   preflight: boolean,
   requestMethod: string | undefined,
-  requestHeaders: string[],
+  requestHeaders: RequestHeaderList,
 ): CorsResult {
   if (!allowed) return deniedResult(preflight);
   const anyOrigin = policy.allowAnyOrigin;
@@ -238,13 +257,15 @@ function allowedResult(
   if (preflight) {
     if (policy.allowAnyMethod) {
       result.allowedMethods = [requestMethod!];
+      result.allowedMethodsValue = requestMethod;
       result.varyByRequestMethod = true;
     } else {
       result.allowedMethods = policy.methods;
       result.allowedMethodsValue = policy.methodsValue;
     }
     if (policy.allowAnyHeader) {
-      result.allowedHeaders = requestHeaders;
+      result.allowedHeaders = requestHeaders.names;
+      result.allowedHeadersValue = requestHeaders.value;
       result.varyByRequestHeaders = true;
     } else {
       result.allowedHeaders = policy.headers;
@@ -254,18 +275,23 @@ function allowedResult(
   return result;
 }
 
+/** Every Vary list a result can call for, by varyFields's index; lists and their joined values made once. */
+const VARY_LISTS: ReadonlyArray<readonly string[]> = Array.from({ length: 8 }, (_, bits) =>
+  Object.freeze(
+    [bits & 1 ? 'Origin' : '', bits & 2 ? 'Access-Control-Request-Method' : '', bits & 4 ? 'Access-Control-Request-Headers' : ''].filter((field) => field !== ''),
+  ),
+);
+const JOINED_VARY = new Map<readonly string[], string>(VARY_LISTS.map((fields) => [fields, fields.join(', ')]));
+
 /** The request headers a result depends on (RULES 8). */
-export function varyFields(result: CorsResult): string[] {
-  const fields: string[] = [];
-  if (result.varyByOrigin) fields.push('Origin');
-  if (result.varyByRequestMethod) fields.push('Access-Control-Request-Method');
-  if (result.varyByRequestHeaders) fields.push('Access-Control-Request-Headers');
-  return fields;
+export function varyFields(result: CorsResult): readonly string[] {
+  return VARY_LISTS[(result.varyByOrigin ? 1 : 0) | (result.varyByRequestMethod ? 2 : 0) | (result.varyByRequestHeaders ? 4 : 0)]!;
 }
 
 /** Adds fields to `Vary`, keeping whatever is there (RULES 8); `Vary: *` already covers everything. */
 export function appendVary(response: CorsResponse, fields: readonly string[]): void {
-  const merged = varyWith(response.getHeader(CorsHeaders.vary), fields);
+  // Read by lower-case name: Node lower-cases the name it is given, which then costs no copy.
+  const merged = varyWith(response.getHeader('vary'), fields);
   if (merged !== undefined) response.setHeader(CorsHeaders.vary, merged);
 }
 
@@ -273,14 +299,20 @@ export function appendVary(response: CorsResponse, fields: readonly string[]): v
 export function varyWith(current: number | string | readonly string[] | undefined, fields: readonly string[]): string | undefined {
   if (fields.length === 0) return undefined;
   // The usual case: nothing there yet.
-  if (current === undefined || current === '') return fields.length === 1 ? fields[0] : fields.join(', ');
-  const existing = (Array.isArray(current) ? current.join(',') : String(current))
-    .split(',')
-    .map((field) => field.trim())
-    .filter((field) => field !== '');
+  if (current === undefined || current === '') return fields.length === 1 ? fields[0] : (JOINED_VARY.get(fields) ?? fields.join(', '));
+  const existing = varyTokens(current);
   if (existing.includes('*')) return undefined;
   const lower = new Set(existing.map((field) => field.toLowerCase()));
   const added = fields.filter((field) => !lower.has(field.toLowerCase()));
   if (added.length === 0) return undefined;
   return [...existing, ...added].join(', ');
+}
+
+/** The fields of a `Vary` (or any comma-separated) header value, trimmed, empty ones dropped. */
+export function varyTokens(current: number | string | readonly string[] | undefined): string[] {
+  if (current === undefined) return [];
+  return (Array.isArray(current) ? current.join(',') : String(current))
+    .split(',')
+    .map((field) => field.trim())
+    .filter((field) => field !== '');
 }

@@ -52,11 +52,6 @@ export class CorsBootstrap implements OnApplicationBootstrap {
           `Fastify's handlerTimeout (${handlerTimeout} ms) is not longer than policyTimeout (${this.options.policyTimeout} ms): a CORS decision that takes that long ends as Fastify's 503, without CORS headers, which a browser app cannot read. Set policyTimeout below handlerTimeout (e.g. policyTimeout: ${Math.max(1, Math.floor(handlerTimeout / 2))}).`,
         );
       }
-      if (!this.options.handleBeforeExpress) {
-        this.logger.warn(
-          'handleBeforeExpress: false is ignored: it is an Express option. On Fastify the library always runs first, in the FastifyAdapter\'s request hook, before Nest middleware and the onRequest hooks your app adds. Remove the option to silence this.',
-        );
-      }
     } else if (layers === undefined) {
       throw new Error('nest-identity-cors needs @nestjs/platform-express or @nestjs/platform-fastify (neither an Express 5 router nor a FastifyAdapter was found on the HTTP adapter).');
     } else {

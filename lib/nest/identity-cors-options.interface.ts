@@ -33,7 +33,8 @@ export interface IdentityCorsModuleOptions {
    * Handle CORS on the HTTP server itself, before Express sets up the request: answer preflights of CORS
    * routes there (as `NestFactory.create(..., { cors })` answers them before your own middleware) and write
    * actual requests' headers there. Default true. `false` does both in the CORS middleware, in Express's
-   * order, so middleware mounted before it runs first.
+   * order, so middleware mounted before it runs first. On Fastify: preflights of CORS routes are answered on the
+   * HTTP server, before Fastify sets up the request; `false` answers them in the FastifyAdapter's request hook.
    */
   handleBeforeExpress?: boolean;
   identity?: IdentityCorsOptions;

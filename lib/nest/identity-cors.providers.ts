@@ -97,8 +97,9 @@ export function identityCorsProviders(optionsToken: string | symbol, extras: Ide
     },
     {
       provide: FastifyCorsEdge,
-      useFactory: (handler: CorsHandler, cors: CorsService, routes: CorsRouteTable) => new FastifyCorsEdge(handler, cors, routes),
-      inject: [CorsHandler, CorsService, CorsRouteTable],
+      useFactory: (handler: CorsHandler, cors: CorsService, routes: CorsRouteTable, options: ResolvedCorsOptions) =>
+        new FastifyCorsEdge(handler, cors, routes, options.handleBeforeExpress),
+      inject: [CorsHandler, CorsService, CorsRouteTable, RESOLVED_CORS_OPTIONS],
     },
     CorsBootstrap,
   ];

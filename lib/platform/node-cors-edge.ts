@@ -5,8 +5,8 @@
  * A platform folder says where a response's mark lives and how it gets the writeHead hook.
  * Over 200 lines because the writeHead hook and the headers it corrects (RULES 8, 19) belong with the marks they read.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { type CorsResponse, type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyTokens, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import type { CorsHandler } from '../handler/cors-handler.js';
 import type { CorsRouteTable } from '../handler/cors-route-table.js';
@@ -34,10 +34,11 @@ export type NodeResponse = ServerResponse & MarkHolder & { [HOOKED]?: true };
 type WriteHead = ServerResponse['writeHead'];
 
 /**
- * The framework's own object for a request the edge may answer (Fastify's reply): told, just before a preflight
- * is answered and ended on Node's response, that the framework must not answer it too.
+ * The framework's own object for a request's response, when it has one (Fastify's reply): told, just before a
+ * preflight is answered and ended on Node's response, that the framework must not answer it too; and where the
+ * platform's edge may write an actual response's headers (see writeAccessControl).
  */
-export interface Answering {
+export interface FrameworkReply {
   hijack(): void;
 }
 
@@ -68,21 +69,21 @@ export abstract class NodeCorsEdge {
 
   /**
    * The request as a framework hook sees it: its route target, then the decision. `next` lets the request go
-   * on; `answering`, when given, is told as a preflight is answered (before the response ends). An object
+   * on; `reply`, when given, is told as a preflight is answered (before the response ends). An object
    * the framework made already rather than a callback, so no request pays a closure for the rare preflight
    * (too small to show in bench/layer-instructions.sh, whose counts move by about ±1 k from run to run).
    */
-  protected handleRequest(req: IncomingMessage, res: NodeResponse, next: (error?: unknown) => void, answering?: Answering): void {
+  protected handleRequest(req: IncomingMessage, res: NodeResponse, next: (error?: unknown) => void, reply?: FrameworkReply): void {
     const preflight = isPreflightRequest(req);
     const target = this.routes.resolve(preflight ? String(req.headers['access-control-request-method']) : (req.method ?? 'GET'), this.routes.pathOf(req));
     if (target === null) return next();
-    this.run(req, res, target, preflight, next, answering);
+    this.run(req, res, target, preflight, next, reply);
   }
 
-  protected run(req: IncomingMessage, res: NodeResponse, target: RouteTarget, preflight: boolean, next: (error?: unknown) => void, answering?: Answering): void {
+  protected run(req: IncomingMessage, res: NodeResponse, target: RouteTarget, preflight: boolean, next: (error?: unknown) => void, reply?: FrameworkReply): void {
     let answered: MaybePromise<boolean>;
     try {
-      answered = this.handle(req, res, target, preflight, answering);
+      answered = this.handle(req, res, target, preflight, reply);
     } catch (error) {
       this.handlingFailed('decision', req, error);
       return next();
@@ -101,38 +102,49 @@ export abstract class NodeCorsEdge {
   }
 
   /** True (now or later) when it has answered the request (a preflight). */
-  private handle(req: IncomingMessage, res: NodeResponse, target: RouteTarget, preflight: boolean, answering: Answering | undefined): MaybePromise<boolean> {
+  private handle(req: IncomingMessage, res: NodeResponse, target: RouteTarget, preflight: boolean, reply: FrameworkReply | undefined): MaybePromise<boolean> {
     // Read once: req.headers is a getter that Express's request prototype puts out of reach of V8's caches.
     const origin = req.headers.origin;
     if (origin === undefined) {
       // Not a CORS request, but the response of a CORS route depends on the origin's presence (RULES 4, 8).
-      this.mark(res, VARY_ON_ORIGIN);
+      this.decided(res, VARY_ON_ORIGIN, reply);
       return false;
     }
     // The path is only the example of a denial's log line: the raw target, quoted and bounded there, costs no parse.
     const result = this.handler.decide(req, origin, String(req.url), target, preflight);
     // Something else may have answered while the policy was decided (Fastify's handlerTimeout sends a 503): the
     // request is over, nothing is left to write (setHeader would throw) and nothing to pass on.
-    if (isPromiseLike(result)) return result.then((decided) => res.headersSent || this.respond(decided, res, preflight, answering));
-    return this.respond(result, res, preflight, answering);
+    if (isPromiseLike(result)) return result.then((decided) => res.headersSent || this.respond(decided, res, preflight, reply));
+    return this.respond(result, res, preflight, reply);
   }
 
-  private respond(result: CorsResult, res: NodeResponse, preflight: boolean, answering: Answering | undefined): boolean {
+  private respond(result: CorsResult, res: NodeResponse, preflight: boolean, reply: FrameworkReply | undefined): boolean {
     if (!preflight) {
-      // Written now, so the app sees them; kept in the mark, so they are put back as the response starts.
       // An actual request varies on Origin or on nothing (Access-Control-Request-* vary preflights only).
-      this.cors.applyAccessControl(result, res);
-      if (result.isOriginAllowed) this.mark(res, result);
-      else if (result.varyByOrigin) this.mark(res, VARY_ON_ORIGIN);
+      if (result.isOriginAllowed) this.decided(res, result, reply);
+      else if (result.varyByOrigin) this.decided(res, VARY_ON_ORIGIN, reply);
       return false;
     }
-    // Answered and ended right here: nothing can replace Vary afterwards, so Vary is written now.
-    this.cors.applyResult(result, res);
-    answering?.hijack();
-    res.statusCode = 204;
-    res.setHeader('Content-Length', '0');
+    // Answered and ended right here: nothing can replace Vary afterwards, so Vary is written now. Given to writeHead
+    // at once: each setHeader on Node's response costs about as much as the rest of the preflight's headers together.
+    const pending = new PendingHeaders(res);
+    this.cors.applyResult(result, pending);
+    pending.headers['Content-Length'] = '0';
+    reply?.hijack();
+    res.writeHead(204, pending.headers);
     res.end();
     return true;
+  }
+
+  /**
+   * An actual request's decision (an allowed result, or VARY_ON_ORIGIN): its access-control headers written now on
+   * Node's response, so that the app sees them, and the response marked, so that they are put back (and
+   * `Vary: Origin` appended) as its headers are written. A platform whose framework keeps headers of its own
+   * (Fastify's reply) writes them there instead.
+   */
+  protected decided(res: NodeResponse, mark: typeof VARY_ON_ORIGIN | CorsResult, _reply: FrameworkReply | undefined): void {
+    if (mark !== VARY_ON_ORIGIN) this.cors.applyAccessControl(mark, res);
+    this.mark(res, mark);
   }
 
   /**
@@ -140,12 +152,16 @@ export abstract class NodeCorsEdge {
    * then (setHeader replaces), and an allowed decision's access-control headers put back if the app
    * removed or replaced them. One read and one write of Vary per response, one read per CORS header.
    */
-  private mark(res: NodeResponse, mark: typeof VARY_ON_ORIGIN | CorsResult): void {
+  protected mark(res: NodeResponse, mark: typeof VARY_ON_ORIGIN | CorsResult): void {
     const holder = this.holderOf(res);
     const hooked = this.inheritsHook(res, holder);
     holder[STATE] = mark;
-    if (hooked || res[HOOKED] === true) return;
-    // A response that does not inherit the hook: hook it alone.
+    if (!hooked) this.hookAlone(res);
+  }
+
+  /** Hooks the writeHead of a response that does not inherit the hook, once. */
+  protected hookAlone(res: NodeResponse): void {
+    if (res[HOOKED] === true) return;
     hookWriteHead(res, (response) => this.holderOf(response));
     res[HOOKED] = true;
   }
@@ -161,6 +177,25 @@ export abstract class NodeCorsEdge {
 }
 
 /**
+ * A response's headers collected for one writeHead call (a preflight's answer): Node's writeHead takes them without
+ * the per-header bookkeeping of setHeader when the response has none set yet.
+ */
+export class PendingHeaders implements CorsResponse {
+  readonly headers: OutgoingHttpHeaders = {};
+
+  constructor(private readonly res: ServerResponse) {}
+
+  /** The response's own: the CorsService reads a header before it writes it. */
+  getHeader(name: string): number | string | string[] | undefined {
+    return this.res.getHeader(name);
+  }
+
+  setHeader(name: string, value: number | string | readonly string[]): void {
+    this.headers[name] = value as OutgoingHttpHeaders[string];
+  }
+}
+
+/**
  * Wraps `target.writeHead` (a response, or a response prototype) so that a marked response gets its CORS
  * headers as its headers are written, as ASP.NET Core's Response.OnStarting does: `Vary: Origin` appended
  * (an app that sets its own `Vary` after the edge ran still ends up with both, RULES 8), and an allowed
@@ -168,25 +203,55 @@ export abstract class NodeCorsEdge {
  * `holderOf` finds where the platform keeps the response's mark.
  */
 export function hookWriteHead(target: { writeHead: WriteHead }, holderOf: (res: NodeResponse) => MarkHolder): void {
-  const writeHead = target.writeHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
+  target.writeHead = writeHeadKeepingDecision(target.writeHead, holderOf);
+}
+
+/** `writeHead`, wrapped as hookWriteHead says. */
+export function writeHeadKeepingDecision(original: WriteHead, holderOf: (res: NodeResponse) => MarkHolder): WriteHead {
+  const writeHead = original as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
   // Named parameters, passed on with the caller's arity: no arguments object per response.
-  target.writeHead = function writeHeadVaryingOnOrigin(this: NodeResponse, statusCode: number, reason?: unknown, headers?: unknown) {
+  return function writeHeadVaryingOnOrigin(this: NodeResponse, statusCode: number, reason?: unknown, headers?: unknown) {
     const arity = arguments.length;
     // No headersSent check: once headers are out, setHeader below throws ERR_HTTP_HEADERS_SENT as Node's writeHead
     // would. Reading headersSent through Express's response prototype cost more than the rest of this hook.
     const mark = holderOf(this)[STATE];
     if (mark !== undefined && mark !== TAKEN) {
-      const varies = mark === VARY_ON_ORIGIN || reapplied(mark, this);
-      if (varies) appendVary(this, VARY_ORIGIN);
-      // writeHead(status, [message,] headers): headers given here are set over the response's, so the decision
-      // is applied to them too, an allowed one's even when it does not vary on Origin (any origin: `*`). As Node
-      // reads them: a non-string message that is an object stands for the headers when no headers follow it.
-      if (typeof headers === 'object' && headers !== null) headers = headersWithDecision(headers as Record<string, unknown> | unknown[], mark, varies);
-      else if (typeof reason === 'object' && reason !== null) reason = headersWithDecision(reason as Record<string, unknown> | unknown[], mark, varies);
+      // writeHead(status, [message,] headers): headers given here are set over the response's. As Node reads them: a
+      // non-string message that is an object stands for the headers when no headers follow it.
+      const given = typeof headers === 'object' && headers !== null ? 2 : typeof reason === 'object' && reason !== null ? 1 : 0;
+      // The usual response on Fastify: its reply's headers, which carry the decision as the edge wrote it there.
+      if (given === 0 || !carriesDecision((given === 2 ? headers : reason) as object, mark, this)) {
+        const varies = mark === VARY_ON_ORIGIN || reapplied(mark, this);
+        if (varies) appendVary(this, VARY_ORIGIN);
+        // Headers given here get the decision too, an allowed one's even when it does not vary on Origin (any origin: `*`).
+        if (given === 2) headers = headersWithDecision(headers as Record<string, unknown> | unknown[], mark, varies, this);
+        else if (given === 1) reason = headersWithDecision(reason as Record<string, unknown> | unknown[], mark, varies, this);
+      }
     }
     if (arity <= 1) return writeHead.call(this, statusCode);
     return arity === 2 ? writeHead.call(this, statusCode, reason) : writeHead.call(this, statusCode, reason, headers);
   } as WriteHead;
+}
+
+/**
+ * True when writeHead's own headers carry the decision exactly as an edge writes it into a framework's headers
+ * (Fastify's reply: lower-case names), and the response has no Vary or exposed headers of its own that Node
+ * would let them replace: the headers are then passed on untouched, and Node's response keeps its fast path.
+ */
+function carriesDecision(headers: object, mark: typeof VARY_ON_ORIGIN | CorsResult, res: ServerResponse): boolean {
+  if (Array.isArray(headers)) return false;
+  const given = headers as Record<string, unknown>;
+  const result = mark === VARY_ON_ORIGIN ? undefined : mark;
+  if (result === undefined || result.varyByOrigin) {
+    const vary = given.vary;
+    if (vary !== VARY_ORIGIN[0] && (typeof vary !== 'string' || varyWith(vary, VARY_ORIGIN) !== undefined)) return false;
+    if (res.getHeader('vary') !== undefined) return false;
+  }
+  if (result === undefined) return true;
+  if (given['access-control-allow-origin'] !== result.allowedOrigin) return false;
+  if (result.supportsCredentials && given['access-control-allow-credentials'] !== 'true') return false;
+  const exposed = result.exposedHeadersValue;
+  return exposed === undefined || (given['access-control-expose-headers'] === exposed && res.getHeader('access-control-expose-headers') === undefined);
 }
 
 /** Puts back an allowed decision's access-control headers; true when the response varies on Origin. */
@@ -201,19 +266,21 @@ function reapplied(result: CorsResult, res: ServerResponse): boolean {
  * access-control headers kept as reapplyAccessControl keeps them on the response: a framework may pass
  * the headers its reply collected this way (Fastify does), and they would replace the decision's.
  */
-function headersWithDecision(headers: Record<string, unknown> | unknown[], mark: typeof VARY_ON_ORIGIN | CorsResult, varies: boolean): Record<string, unknown> | unknown[] {
+function headersWithDecision(headers: Record<string, unknown> | unknown[], mark: typeof VARY_ON_ORIGIN | CorsResult, varies: boolean, res: ServerResponse): Record<string, unknown> | unknown[] {
   const result = mark === VARY_ON_ORIGIN ? undefined : mark;
+  // The response's own Vary fields: these headers' Vary, which Node sets over it, keeps them (Origin last).
+  const responseVary = varies ? varyTokens(res.getHeader('vary')).filter((field) => field.toLowerCase() !== 'origin').join(', ') : '';
   if (Array.isArray(headers)) {
     const kept: unknown[] = [];
     for (let i = 0; i + 1 < headers.length; i += 2) {
-      const value = decidedValue(String(headers[i]).toLowerCase(), headers[i + 1], result, varies);
+      const value = decidedValue(String(headers[i]).toLowerCase(), headers[i + 1], result, varies, responseVary);
       if (value !== undefined) kept.push(headers[i], value);
     }
     return kept;
   }
   let copy: Record<string, unknown> | undefined;
   for (const key in headers) {
-    const value = decidedValue(key.toLowerCase(), headers[key], result, varies);
+    const value = decidedValue(key.toLowerCase(), headers[key], result, varies, responseVary);
     if (value === headers[key]) continue;
     copy ??= { ...headers };
     if (value === undefined) delete copy[key];
@@ -223,8 +290,12 @@ function headersWithDecision(headers: Record<string, unknown> | unknown[], mark:
 }
 
 /** A header's value once the decision is applied; undefined: dropped, as the response already has the decision's. */
-function decidedValue(name: string, value: unknown, result: CorsResult | undefined, varies: boolean): unknown {
-  if (name === 'vary') return varies ? (varyWith(value as string, VARY_ORIGIN) ?? value) : value;
+function decidedValue(name: string, value: unknown, result: CorsResult | undefined, varies: boolean, responseVary: string): unknown {
+  if (name === 'vary') {
+    if (!varies) return value;
+    const fields = varyWith(responseVary, varyTokens(value as string)) ?? responseVary;
+    return varyWith(fields, VARY_ORIGIN) ?? fields;
+  }
   if (result === undefined) return value;
   if (name === 'access-control-allow-origin') return undefined;
   if (name === 'access-control-allow-credentials') return result.supportsCredentials ? undefined : value;

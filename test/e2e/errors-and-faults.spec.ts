@@ -2,7 +2,8 @@ import { Body, Controller, Get, NotFoundException, Param, ParseIntPipe, Post, Un
 import request from 'supertest';
 import { EnableCors, IdentityCorsModule, ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
 import { CorsHandler } from '../../lib/handler/cors-handler.js';
-import { Module } from '@nestjs/common';
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
 import { breakCorsService } from '../support/break-cors-service.js';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
@@ -52,6 +53,46 @@ describe('CORS headers on error responses (allowed origin)', () => {
     expect(res.status).toBe(status);
     expect(res.headers['access-control-allow-origin']).toBe(A);
     expect(res.headers.vary).toContain('Origin');
+  });
+});
+
+/** Middleware that answer a request themselves, on Node's response (as Nest hands middleware on either platform), before any handler. */
+@Controller('mw')
+@EnableCors('a')
+class GuardedByMiddlewareController {
+  @Get('end') ended() { return 'never'; }
+  @Get('head') headed() { return 'never'; }
+}
+@Module({ controllers: [GuardedByMiddlewareController] })
+class MiddlewareAnswersModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer
+      .apply((_req: unknown, res: ServerResponse) => {
+        res.statusCode = 401;
+        res.setHeader('Content-Type', 'text/plain');
+        res.end('no token');
+      })
+      .forRoutes('mw/end');
+    consumer.apply((_req: unknown, res: ServerResponse) => void res.writeHead(401, { 'Content-Type': 'text/plain', Vary: 'Authorization' }).end('no token')).forRoutes('mw/head');
+  }
+}
+
+describe('CORS headers on a response a middleware sends itself, on Node\'s response (RULES 19)', () => {
+  let app: INestApplication;
+  beforeAll(async () => {
+    app = await createApp({ imports: [IdentityCorsModule.forRoot({ policies, globalPolicy: 'fallback' }), MiddlewareAnswersModule] });
+  });
+  afterAll(() => app.close());
+
+  it.each([
+    ['/mw/end', 'Origin'],
+    ['/mw/head', 'Authorization, Origin'],
+  ])('%s: the 401 carries the allowed decision and Vary: %s', async (path, vary) => {
+    const res = await request(app.getHttpServer()).get(path).set('Origin', A);
+    expect([res.status, res.text]).toEqual([401, 'no token']);
+    expect([res.headers['access-control-allow-origin'], res.headers['access-control-allow-credentials'], res.headers.vary]).toEqual([A, 'true', vary]);
+    const denied = await request(app.getHttpServer()).get(path).set('Origin', B);
+    expect([denied.status, denied.headers['access-control-allow-origin'], denied.headers.vary]).toEqual([401, undefined, vary]);
   });
 });
 

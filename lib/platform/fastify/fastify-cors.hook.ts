@@ -3,15 +3,15 @@
  * Nest middleware, `app.enableCors()`'s hook, body parsing, guards and handlers), writes on Node's own response
  * (Fastify merges those headers into every response it sends, errors included) and answers preflights there.
  */
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import { type HttpServer, Logger } from '@nestjs/common';
-import type { CorsService } from '../../core/cors.service.js';
+import { appendVary, CorsHeaders, type CorsResponse, type CorsResult, type CorsService, VARY_ORIGIN } from '../../core/cors.service.js';
 import { mayBeSameOrigin } from '../../core/origin.js';
 import type { CorsHandler } from '../../handler/cors-handler.js';
 import type { CorsRouteTable } from '../../handler/cors-route-table.js';
 import { LOG_CONTEXT } from '../../handler/log-context.js';
-import type { RouteMatch } from '../../handler/route-target.js';
-import { type MarkHolder, NodeCorsEdge, type NodeResponse } from '../node-cors-edge.js';
+import type { PolicyTarget, RouteMatch } from '../../handler/route-target.js';
+import { type FrameworkReply, type MarkHolder, NodeCorsEdge, type NodeResponse, STATE, TAKEN, VARY_ON_ORIGIN, writeHeadKeepingDecision } from '../node-cors-edge.js';
 import { type FastifyInitialConfig, type FastifyRouteRecord, FastifyRoutes, pathOptionsOf } from './fastify-routes.js';
 
 /** The parts of Fastify's request and reply read here. */
@@ -22,7 +22,32 @@ interface FastifyRequestLike {
 interface FastifyReplyLike {
   raw: NodeResponse;
   hijack(): void;
+  getHeader(name: string): number | string | string[] | undefined;
+  header(name: string, value: unknown): unknown;
 }
+
+/**
+ * A Fastify reply's headers as the CorsService writes them: one per edge, pointed at a reply for one synchronous
+ * write (no object per request).
+ */
+class ReplyHeaders implements CorsResponse {
+  reply: FastifyReplyLike | undefined;
+
+  getHeader(name: string): number | string | string[] | undefined {
+    return this.reply!.getHeader(LOWER_CASE[name] ?? name);
+  }
+
+  setHeader(name: string, value: number | string | readonly string[]): void {
+    this.reply!.header(LOWER_CASE[name] ?? name, value);
+  }
+}
+
+/** The CORS headers' names as Fastify keeps them: it lower-cases each name it is given, a new string per call. */
+const LOWER_CASE: Readonly<Record<string, string>> = Object.fromEntries(Object.values(CorsHeaders).map((name) => [name, name.toLowerCase()]));
+
+/** writeHead of Node's responses, hooked once for every response whose own writeHead is Node's (see hookAlone). */
+const nodeWriteHead = ServerResponse.prototype.writeHead;
+const writeHeadOfMarked = writeHeadKeepingDecision(nodeWriteHead, (res) => res);
 type Done = (error?: unknown) => void;
 type RequestHook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => unknown;
 
@@ -68,9 +93,19 @@ export class FastifyCorsEdge extends NodeCorsEdge {
   private global: { name?: string } | undefined;
   /** This edge's hook in the adapter's slot: alone, or chained with the hook that held the slot before. */
   private chained: RequestHook | undefined;
+  private readonly replyHeaders = new ReplyHeaders();
   private readonly hook: RequestHook = (request, reply, done) => this.onRequest(request, reply, done);
 
-  constructor(handler: CorsHandler, cors: CorsService, routes: CorsRouteTable) {
+  /**
+   * `preflightsFirst` (the handleBeforeExpress option): preflights of CORS routes are answered from a listener on the
+   * HTTP server, before Fastify sets up the request (see listenFirst); otherwise in the request hook.
+   */
+  constructor(
+    handler: CorsHandler,
+    cors: CorsService,
+    routes: CorsRouteTable,
+    private readonly preflightsFirst = true,
+  ) {
     super(handler, cors, routes);
   }
 
@@ -94,6 +129,49 @@ export class FastifyCorsEdge extends NodeCorsEdge {
       this.onReady(instance);
       done();
     });
+    if (this.preflightsFirst) this.listenFirst(instance);
+  }
+
+  /**
+   * Answers preflights of CORS routes from a listener on the HTTP server, before Fastify sets up the request, as the
+   * Express edge does: their throughput is then about 1.4× @fastify/cors's instead of 1.0× (npm run bench), for
+   * Fastify's request and reply objects, its routing and its hooks cost more than the answer. Every other request
+   * goes to Fastify's own listener as it came. Not when the app rewrites URLs (`rewriteUrl`: the path to route would
+   * then be Fastify's to say), nor when that cannot be told, nor beside other request listeners.
+   */
+  private listenFirst(instance: FastifyInstanceLike): void {
+    const server = (instance as { server?: Server }).server;
+    if (server === undefined || typeof server.listeners !== 'function' || rewritesUrls(instance) !== false) return;
+    const listeners = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+    if (listeners.length !== 1) return;
+    const fastify = listeners[0]!;
+    const pass = (req: IncomingMessage, res: ServerResponse) => fastify.call(server, req, res);
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => this.preflightFirst(req, res, pass));
+  }
+
+  /** The HTTP-server listener's work on one request: a preflight it can answer exactly as the hook would, answered; the rest passed on. Public for bench/layer.mjs. */
+  preflightFirst(req: IncomingMessage, res: NodeResponse, pass: (req: IncomingMessage, res: NodeResponse) => void): void {
+    if (req.method !== 'OPTIONS') return pass(req, res);
+    const headers = req.headers;
+    const requestMethod = headers['access-control-request-method'];
+    const origin = headers.origin;
+    // Shutting down, Nest's adapter answers 503 (return503OnClosing): Fastify's to send.
+    if (requestMethod === undefined || origin === undefined || (this.adapter as { isShuttingDown?: boolean } | undefined)?.isShuttingDown === true) return pass(req, res);
+    let target: PolicyTarget;
+    try {
+      target = this.routes.resolve(requestMethod, this.routes.pathOf(req));
+    } catch (error) {
+      // A throw here would reach the server's 'request' event and take the process down: the hook tries instead.
+      this.handlingFailed('route lookup', req, error);
+      return pass(req, res);
+    }
+    // Same-origin identity requests depend on the protocol as Fastify reads it (trustProxy); paths no route serves and
+    // routes without CORS are Fastify's to answer (404, or the app's OPTIONS route).
+    if (target === null || target.kind === 'unrouted' || (target.kind === 'identity' && mayBeSameOrigin(origin, headers.host))) return pass(req, res);
+    // Taken on: should the decision fail, Fastify gets the request, and the hook leaves it alone.
+    res[STATE] = TAKEN;
+    this.run(req, res, target, true, () => pass(req, res));
   }
 
   /**
@@ -162,6 +240,8 @@ export class FastifyCorsEdge extends NodeCorsEdge {
   }
 
   private onRequest(request: FastifyRequestLike, reply: FastifyReplyLike, done: Done): void {
+    // A preflight the HTTP-server listener took on, whose decision failed (logged there).
+    if (reply.raw[STATE] === TAKEN) return done();
     const req = request.raw;
     const origin = req.headers.origin;
     // Whether an identity request comes from the server's own origin depends on its protocol, as Fastify reads it
@@ -169,6 +249,33 @@ export class FastifyCorsEdge extends NodeCorsEdge {
     if (origin !== undefined && mayBeSameOrigin(origin, req.headers.host)) req.protocol = request.protocol;
     // The reply is told (hijack) when the edge answers a preflight itself.
     this.handleRequest(req, reply.raw, done, reply);
+  }
+
+  /**
+   * An actual request's decision goes into the reply's headers, with `Vary: Origin`: Fastify hands them to Node's
+   * writeHead in one object. Written on Node's response instead, any one header sends that writeHead down its slow
+   * path, which sets each of the reply's headers again (about a third of the library's cost per request, counted
+   * with bench/layer-instructions.sh). The mark then finds them there and passes them on (carriesDecision).
+   */
+  protected override decided(res: NodeResponse, mark: typeof VARY_ON_ORIGIN | CorsResult, reply: FrameworkReply | undefined): void {
+    if (reply === undefined) return super.decided(res, mark, reply);
+    const headers = this.replyHeaders;
+    headers.reply = reply as FastifyReplyLike;
+    try {
+      if (mark !== VARY_ON_ORIGIN) this.cors.applyAccessControl(mark, headers);
+      if (mark === VARY_ON_ORIGIN || mark.varyByOrigin) appendVary(headers, VARY_ORIGIN);
+    } finally {
+      headers.reply = undefined;
+    }
+    this.mark(res, mark);
+  }
+
+  /** Node's own writeHead gets the hook made once (a closure per response cost more than the rest of the hook). */
+  protected override hookAlone(res: NodeResponse): void {
+    const writeHead = res.writeHead;
+    if (writeHead === writeHeadOfMarked) return;
+    if (writeHead === nodeWriteHead) res.writeHead = writeHeadOfMarked;
+    else super.hookAlone(res);
   }
 
   /** Fastify's responses are Node's own: the mark lives on the response. */
@@ -179,4 +286,14 @@ export class FastifyCorsEdge extends NodeCorsEdge {
   protected inheritsHook(): boolean {
     return false;
   }
+}
+
+/**
+ * Whether the Fastify instance rewrites request URLs before routing (its `rewriteUrl` option), read from the options
+ * Fastify keeps under its own symbol; undefined when they cannot be found (another Fastify version).
+ */
+function rewritesUrls(instance: object): boolean | undefined {
+  const key = Object.getOwnPropertySymbols(instance).find((symbol) => symbol.description === 'fastify.options');
+  const options = key === undefined ? undefined : (instance as Record<symbol, { rewriteUrl?: unknown } | undefined>)[key];
+  return options === undefined ? undefined : typeof options.rewriteUrl === 'function';
 }
