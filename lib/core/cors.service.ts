@@ -309,7 +309,7 @@ export function varyWith(current: number | string | readonly string[] | undefine
 }
 
 /** The fields of a `Vary` (or any comma-separated) header value, trimmed, empty ones dropped. */
-export function varyTokens(current: number | string | readonly string[] | undefined): string[] {
+function varyTokens(current: number | string | readonly string[] | undefined): string[] {
   if (current === undefined) return [];
   return (Array.isArray(current) ? current.join(',') : String(current))
     .split(',')

@@ -6,7 +6,7 @@
  * Over 200 lines because the writeHead hook and the headers it corrects (RULES 8, 19) belong with the marks they read.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { type CorsResponse, type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyTokens, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
+import { type CorsResponse, type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import type { CorsHandler } from '../handler/cors-handler.js';
 import type { CorsRouteTable } from '../handler/cors-route-table.js';
@@ -127,9 +127,9 @@ export abstract class NodeCorsEdge {
     }
     // Answered and ended right here: nothing can replace Vary afterwards, so Vary is written now. Given to writeHead
     // at once: each setHeader on Node's response costs about as much as the rest of the preflight's headers together.
+    // No Content-Length: a 204 has no body, and RFC 9110 (8.6) forbids the header on it.
     const pending = new PendingHeaders(res);
     this.cors.applyResult(result, pending);
-    pending.headers['Content-Length'] = '0';
     reply?.hijack();
     res.writeHead(204, pending.headers);
     res.end();
@@ -224,8 +224,8 @@ export function writeHeadKeepingDecision(original: WriteHead, holderOf: (res: No
         const varies = mark === VARY_ON_ORIGIN || reapplied(mark, this);
         if (varies) appendVary(this, VARY_ORIGIN);
         // Headers given here get the decision too, an allowed one's even when it does not vary on Origin (any origin: `*`).
-        if (given === 2) headers = headersWithDecision(headers as Record<string, unknown> | unknown[], mark, varies, this);
-        else if (given === 1) reason = headersWithDecision(reason as Record<string, unknown> | unknown[], mark, varies, this);
+        if (given === 2) headers = headersWithDecision(headers as Record<string, unknown> | unknown[], mark, varies);
+        else if (given === 1) reason = headersWithDecision(reason as Record<string, unknown> | unknown[], mark, varies);
       }
     }
     if (arity <= 1) return writeHead.call(this, statusCode);
@@ -266,21 +266,19 @@ function reapplied(result: CorsResult, res: ServerResponse): boolean {
  * access-control headers kept as reapplyAccessControl keeps them on the response: a framework may pass
  * the headers its reply collected this way (Fastify does), and they would replace the decision's.
  */
-function headersWithDecision(headers: Record<string, unknown> | unknown[], mark: typeof VARY_ON_ORIGIN | CorsResult, varies: boolean, res: ServerResponse): Record<string, unknown> | unknown[] {
+function headersWithDecision(headers: Record<string, unknown> | unknown[], mark: typeof VARY_ON_ORIGIN | CorsResult, varies: boolean): Record<string, unknown> | unknown[] {
   const result = mark === VARY_ON_ORIGIN ? undefined : mark;
-  // The response's own Vary fields: these headers' Vary, which Node sets over it, keeps them (Origin last).
-  const responseVary = varies ? varyTokens(res.getHeader('vary')).filter((field) => field.toLowerCase() !== 'origin').join(', ') : '';
   if (Array.isArray(headers)) {
     const kept: unknown[] = [];
     for (let i = 0; i + 1 < headers.length; i += 2) {
-      const value = decidedValue(String(headers[i]).toLowerCase(), headers[i + 1], result, varies, responseVary);
+      const value = decidedValue(String(headers[i]).toLowerCase(), headers[i + 1], result, varies);
       if (value !== undefined) kept.push(headers[i], value);
     }
     return kept;
   }
   let copy: Record<string, unknown> | undefined;
   for (const key in headers) {
-    const value = decidedValue(key.toLowerCase(), headers[key], result, varies, responseVary);
+    const value = decidedValue(key.toLowerCase(), headers[key], result, varies);
     if (value === headers[key]) continue;
     copy ??= { ...headers };
     if (value === undefined) delete copy[key];
@@ -290,15 +288,21 @@ function headersWithDecision(headers: Record<string, unknown> | unknown[], mark:
 }
 
 /** A header's value once the decision is applied; undefined: dropped, as the response already has the decision's. */
-function decidedValue(name: string, value: unknown, result: CorsResult | undefined, varies: boolean, responseVary: string): unknown {
+function decidedValue(name: string, value: unknown, result: CorsResult | undefined, varies: boolean): unknown {
   if (name === 'vary') {
     if (!varies) return value;
-    const fields = varyWith(responseVary, varyTokens(value as string)) ?? responseVary;
-    return varyWith(fields, VARY_ORIGIN) ?? fields;
+    // The edge's own `Vary: Origin` (written into Fastify's reply): the response's Vary has Origin appended by now,
+    // beside the fields the app set there, which this one would replace.
+    if (value === VARY_ORIGIN[0]) return undefined;
+    return varyWith(value as string, VARY_ORIGIN) ?? value;
   }
   if (result === undefined) return value;
   if (name === 'access-control-allow-origin') return undefined;
   if (name === 'access-control-allow-credentials') return result.supportsCredentials ? undefined : value;
-  if (name === 'access-control-expose-headers' && result.exposedHeadersValue !== undefined) return varyWith(value as string, result.allowedExposedHeaders) ?? value;
+  if (name === 'access-control-expose-headers' && result.exposedHeadersValue !== undefined) {
+    // The edge's own list, as with Vary above: the response's has it, beside the headers the app exposed there.
+    if (value === result.exposedHeadersValue) return undefined;
+    return varyWith(value as string, result.allowedExposedHeaders) ?? value;
+  }
   return value;
 }

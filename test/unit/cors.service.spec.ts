@@ -194,3 +194,32 @@ describe('CorsPolicy validation', () => {
     expect(build((b) => b.allowAnyOrigin().allowCredentials().disallowCredentials()).supportsCredentials).toBe(false);
   });
 });
+
+describe('Access-Control-Request-Headers, parsed once per distinct value (memoized)', () => {
+  const anyHeader = build((b) => b.withOrigins('https://a.example').allowAnyHeader());
+  const requested = async (value: string) => {
+    const result = await service.evaluatePolicy(preflight('https://a.example', 'GET', value), anyHeader);
+    return [result.isOriginAllowed, result.allowedHeadersValue, result.allowedHeaders, result.varyByRequestHeaders];
+  };
+
+  it('answers each value as its own, the first time and again, malformed values included', async () => {
+    const values = [' X-A ,  x-B ', 'X-A,x-b', '', ',,', 'bad header', 'X-C', 'é'];
+    const expected = [
+      [true, 'X-A,x-B', ['X-A', 'x-B'], true],
+      [true, 'X-A,x-b', ['X-A', 'x-b'], true],
+      [true, '', [], true],
+      [true, '', [], true],
+      [false, undefined, [], true],
+      [true, 'X-C', ['X-C'], true],
+      [false, undefined, [], true],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [i, value] of values.entries()) expect([value, await requested(value)]).toEqual([value, expected[i]]);
+    }
+  });
+
+  it("gives results whose header lists cannot be changed (they are shared by every preflight with the value)", async () => {
+    const result = await service.evaluatePolicy(preflight('https://a.example', 'GET', 'X-Shared'), anyHeader);
+    expect(Object.isFrozen(result.allowedHeaders)).toBe(true);
+  });
+});
