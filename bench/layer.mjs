@@ -4,7 +4,8 @@
 // noise of the rest of the stack.
 //
 // On Fastify (fa–fe) a call is the whole request without the socket: the HTTP server's request listener
-// (Fastify's: router, hooks, the Nest handler, serialization, writeHead and end) on socket-less node:http
+// (Fastify's: router, hooks, the Nest handler, serialization, writeHead and end; in (fc)–(fe) the library's listener
+// in front of it, which answers preflights itself) on socket-less node:http
 // objects, awaited until the response ends. Fastify's own work is the same in every configuration, so (fa) minus
 // it leaves what the CORS layer adds: the library's edge, or @fastify/cors with Nest's copy of its headers.
 //

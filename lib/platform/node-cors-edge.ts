@@ -5,7 +5,7 @@
  * A platform folder says where a response's mark lives and how it gets the writeHead hook.
  * Over 200 lines because the writeHead hook and the headers it corrects (RULES 8, 19) belong with the marks they read.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import { type CorsResponse, type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import type { CorsHandler } from '../handler/cors-handler.js';
@@ -131,7 +131,7 @@ export abstract class NodeCorsEdge {
     const pending = new PendingHeaders(res);
     this.cors.applyResult(result, pending);
     reply?.hijack();
-    res.writeHead(204, pending.headers);
+    res.writeHead(204, pending.headers as OutgoingHttpHeader[]);
     res.end();
     return true;
   }
@@ -178,20 +178,22 @@ export abstract class NodeCorsEdge {
 
 /**
  * A response's headers collected for one writeHead call (a preflight's answer): Node's writeHead takes them without
- * the per-header bookkeeping of setHeader when the response has none set yet.
+ * the per-header bookkeeping of setHeader when the response has none set yet. A flat `[name, value, …]` list, as
+ * writeHead accepts (HTTP/2's compatibility API too): an object keyed by each name cost V8 a megamorphic store per
+ * header, and Node a property check per header (bench/layer-instructions.sh).
  */
 export class PendingHeaders implements CorsResponse {
-  readonly headers: OutgoingHttpHeaders = {};
+  readonly headers: Array<string | number | readonly string[]> = [];
 
   constructor(private readonly res: ServerResponse) {}
 
-  /** The response's own: the CorsService reads a header before it writes it. */
+  /** The response's own: the CorsService reads a header before it writes it, once. */
   getHeader(name: string): number | string | string[] | undefined {
     return this.res.getHeader(name);
   }
 
   setHeader(name: string, value: number | string | readonly string[]): void {
-    this.headers[name] = value as OutgoingHttpHeaders[string];
+    this.headers.push(name, value);
   }
 }
 

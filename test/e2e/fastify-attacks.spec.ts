@@ -3,13 +3,15 @@
  * docs/rules.md. Real Nest apps on FastifyAdapter; run once, in the project "fastify" (jest.config.js).
  */
 import 'reflect-metadata';
-import type { Server } from 'node:http';
+import { IncomingMessage, type Server, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { Controller, Get, Header, Module, Post, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { DisableCors, EnableCors, IdentityCorsModule, type ICorsPolicyService, useIdentityCors } from 'nest-identity-cors';
+import { FastifyCorsEdge } from '../../lib/platform/fastify/fastify-cors.hook.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { corsHeaders, rawRequest } from '../support/raw-http.js';
 
@@ -192,5 +194,33 @@ describe('Fastify: a plugin registered before app.init() (NestFactory.create), w
     // The Nest route keeps its own policy.
     const file = await rawRequest(server, 'GET', '/files/report', { Origin: EVIL });
     expect([file.headers['x-handler'], corsHeaders(file)]).toEqual(['file', { 'access-control-allow-origin': '*' }]);
+  });
+});
+
+describe('Fastify closing: the HTTP-server listener leaves preflights to Fastify (its return503OnClosing)', () => {
+  it('answers a preflight itself while Fastify serves, and hands it to Fastify once Fastify closes', async () => {
+    const app = await fastifyApp(
+      { imports: [IdentityCorsModule.forRoot({ identity: { allowedOrigins: [SPA] } })], controllers: [TokenController] },
+      new FastifyAdapter(),
+      false,
+    );
+    const edge = app.get(FastifyCorsEdge, { strict: false });
+    // What the server's listener gets: Node's own request and response (no socket: nothing is sent).
+    const preflightTo = () => {
+      const req = new IncomingMessage(new Socket());
+      req.method = 'OPTIONS';
+      req.url = '/connect/token';
+      req.headers = { host: '127.0.0.1', origin: SPA, 'access-control-request-method': 'POST' };
+      const res = new ServerResponse(req);
+      const passed: string[] = [];
+      edge.preflightFirst(req, res, (passedReq) => passed.push(String(passedReq.url)));
+      return { res, passed };
+    };
+    const serving = preflightTo();
+    // Answered (204, headers written), not passed on.
+    expect([serving.passed, serving.res.statusCode, serving.res.headersSent]).toEqual([[], 204, true]);
+    await app.close();
+    const closing = preflightTo();
+    expect([closing.passed, closing.res.headersSent]).toEqual([['/connect/token'], false]);
   });
 });

@@ -1,7 +1,10 @@
 /**
- * The Fastify edge: runs in the first request hook of Nest's FastifyAdapter (`setOnRequestHook`, ahead of
- * Nest middleware, `app.enableCors()`'s hook, body parsing, guards and handlers), writes on Node's own response
- * (Fastify merges those headers into every response it sends, errors included) and answers preflights there.
+ * The Fastify edge: decides actual requests in the first request hook of Nest's FastifyAdapter (`setOnRequestHook`,
+ * ahead of Nest middleware, `app.enableCors()`'s hook, body parsing, guards and handlers) and writes their headers
+ * into the reply's (Fastify sends them with every response, errors included); answers preflights of CORS routes
+ * from a listener on the HTTP server, before Fastify (or in the hook: handleBeforeExpress false, rewriteUrl).
+ * Over 200 lines because the route records, the hook slot and the server listener each need the others' state; the
+ * speed tricks of this platform live here, each with what it measured.
  */
 import { type IncomingMessage, type Server, ServerResponse } from 'node:http';
 import { type HttpServer, Logger } from '@nestjs/common';
@@ -60,7 +63,7 @@ interface FastifyRouteOptions extends FastifyRouteRecord {
 interface FastifyInstanceLike {
   addHook(name: 'onRoute', hook: (route: FastifyRouteOptions) => void): unknown;
   route(options: FastifyRouteOptions): unknown;
-  addHook(name: 'onReady', hook: (done: (error?: Error) => void) => void): unknown;
+  addHook(name: 'onReady' | 'preClose', hook: (done: (error?: Error) => void) => void): unknown;
   hasRequestDecorator(name: string): boolean;
   initialConfig: FastifyInitialConfig;
 }
@@ -94,6 +97,8 @@ export class FastifyCorsEdge extends NodeCorsEdge {
   /** This edge's hook in the adapter's slot: alone, or chained with the hook that held the slot before. */
   private chained: RequestHook | undefined;
   private readonly replyHeaders = new ReplyHeaders();
+  /** Fastify is closing: its own listener answers what still comes (503 with return503OnClosing). */
+  private closing = false;
   private readonly hook: RequestHook = (request, reply, done) => this.onRequest(request, reply, done);
 
   /**
@@ -129,7 +134,13 @@ export class FastifyCorsEdge extends NodeCorsEdge {
       this.onReady(instance);
       done();
     });
-    if (this.preflightsFirst) this.listenFirst(instance);
+    if (this.preflightsFirst) {
+      instance.addHook('preClose', (done) => {
+        this.closing = true;
+        done();
+      });
+      this.listenFirst(instance);
+    }
   }
 
   /**
@@ -156,8 +167,8 @@ export class FastifyCorsEdge extends NodeCorsEdge {
     const headers = req.headers;
     const requestMethod = headers['access-control-request-method'];
     const origin = headers.origin;
-    // Shutting down, Nest's adapter answers 503 (return503OnClosing): Fastify's to send.
-    if (requestMethod === undefined || origin === undefined || (this.adapter as { isShuttingDown?: boolean } | undefined)?.isShuttingDown === true) return pass(req, res);
+    // Closing (Fastify's return503OnClosing) or shutting down (Nest's adapter's): Fastify's to answer, 503.
+    if (requestMethod === undefined || origin === undefined || this.closing || (this.adapter as { isShuttingDown?: boolean } | undefined)?.isShuttingDown === true) return pass(req, res);
     let target: PolicyTarget;
     try {
       target = this.routes.resolve(requestMethod, this.routes.pathOf(req));

@@ -164,11 +164,11 @@ export class FastifyRoutes implements RouteMatcher {
 export function fastifyPath(url: string | undefined): string | undefined {
   if (typeof url !== 'string') return undefined;
   if (url.charCodeAt(0) !== 0x2f /* / */) return url;
-  for (let i = 1; i < url.length; i++) {
-    const c = url.charCodeAt(i);
-    if (c === 0x3f /* ? */ || c === 0x23 /* # */) return url.slice(0, i);
-  }
-  return url;
+  // Two native scans: a loop over the characters in JavaScript cost several times more (bench/layer-instructions.sh).
+  const query = url.indexOf('?');
+  const fragment = url.indexOf('#');
+  const end = query === -1 ? fragment : fragment === -1 ? query : Math.min(query, fragment);
+  return end === -1 ? url : url.slice(0, end);
 }
 
 /** A find-my-way router with the app's path options that, as Fastify's own, answers paths it rejects (400, 414) before any hook: nothing CORS is written for them. */
