@@ -23,30 +23,30 @@ C=()
 for c in "${given[@]}"; do C+=("$(base "$c")"); done
 C+=("${given[@]}")
 IFS=, read -ra S <<< "$scenarios"
+configs_once() { printf '%s\n' "${C[@]}" | awk '!seen[$0]++'; } # each configuration once, bases first
 for s in "${S[@]}"; do
-  for c in $(printf '%s\n' "${C[@]}" | awk '!seen[$0]++'); do
+  for c in $(configs_once); do
     count "$c" "$s" &
     if (( $(jobs -r | wc -l) >= 2 )); then wait -n; fi
   done
 done
 wait
+count_of() { cat "$dir/count.$1.$2"; }
+layer_of() { echo $(( $(count_of "$1" "$2") - $(count_of "$(base "$1")" "$2") )); }
+table() { # value function, then whether to leave out the no-CORS configurations
+  printf '| configuration |'; for s in "${S[@]}"; do printf ' %s |' "$s"; done; echo
+  printf '| --- |'; for s in "${S[@]}"; do printf ' ---: |'; done; echo
+  for c in $(configs_once); do
+    [ "${2:-}" = without-bases ] && [ "$c" = "$(base "$c")" ] && continue
+    printf '| (%s) |' "$c"
+    for s in "${S[@]}"; do printf ' %s |' "$("$1" "$c" "$s")"; done
+    echo
+  done
+}
 echo "Instructions per call of the CORS layer (Express: a layer call plus writeHead, minus (a): no layer; Fastify: a whole socket-less request, minus (fa)), $n calls each:"
 echo
-printf '| configuration |'; for s in "${S[@]}"; do printf ' %s |' "$s"; done; echo
-printf '| --- |'; for s in "${S[@]}"; do printf ' ---: |'; done; echo
-for c in $(printf '%s\n' "${C[@]}" | awk '!seen[$0]++'); do
-  [ "$c" = "$(base "$c")" ] && continue
-  printf '| (%s) |' "$c"
-  for s in "${S[@]}"; do printf ' %s |' "$(( $(cat "$dir/count.$c.$s") - $(cat "$dir/count.$(base "$c").$s") ))"; done
-  echo
-done
+table layer_of without-bases
 echo
 echo "Whole calls (what the rows above subtract from each other):"
 echo
-printf '| configuration |'; for s in "${S[@]}"; do printf ' %s |' "$s"; done; echo
-printf '| --- |'; for s in "${S[@]}"; do printf ' ---: |'; done; echo
-for c in $(printf '%s\n' "${C[@]}" | awk '!seen[$0]++'); do
-  printf '| (%s) |' "$c"
-  for s in "${S[@]}"; do printf ' %s |' "$(cat "$dir/count.$c.$s")"; done
-  echo
-done
+table count_of

@@ -300,19 +300,13 @@ export function varyWith(current: number | string | readonly string[] | undefine
   if (fields.length === 0) return undefined;
   // The usual case: nothing there yet.
   if (current === undefined || current === '') return fields.length === 1 ? fields[0] : (JOINED_VARY.get(fields) ?? fields.join(', '));
-  const existing = varyTokens(current);
+  const existing = (Array.isArray(current) ? current.join(',') : String(current))
+    .split(',')
+    .map((field) => field.trim())
+    .filter((field) => field !== '');
   if (existing.includes('*')) return undefined;
   const lower = new Set(existing.map((field) => field.toLowerCase()));
   const added = fields.filter((field) => !lower.has(field.toLowerCase()));
   if (added.length === 0) return undefined;
   return [...existing, ...added].join(', ');
-}
-
-/** The fields of a `Vary` (or any comma-separated) header value, trimmed, empty ones dropped. */
-function varyTokens(current: number | string | readonly string[] | undefined): string[] {
-  if (current === undefined) return [];
-  return (Array.isArray(current) ? current.join(',') : String(current))
-    .split(',')
-    .map((field) => field.trim())
-    .filter((field) => field !== '');
 }

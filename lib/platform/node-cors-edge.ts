@@ -8,6 +8,7 @@
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
 import { type CorsResponse, type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
+import { mayBeSameOrigin } from '../core/origin.js';
 import type { CorsHandler } from '../handler/cors-handler.js';
 import type { CorsRouteTable } from '../handler/cors-route-table.js';
 import type { RouteTarget } from '../handler/route-target.js';
@@ -36,7 +37,7 @@ type WriteHead = ServerResponse['writeHead'];
 /**
  * The framework's own object for a request's response, when it has one (Fastify's reply): told, just before a
  * preflight is answered and ended on Node's response, that the framework must not answer it too; and where the
- * platform's edge may write an actual response's headers (see writeAccessControl).
+ * platform's edge may write an actual response's headers (see decided).
  */
 export interface FrameworkReply {
   hijack(): void;
@@ -174,6 +175,15 @@ export abstract class NodeCorsEdge {
       () => `CORS handling failed for ${String(req.method).slice(0, 20)} ${String(this.routes.pathOf(req) ?? req.url).slice(0, 200)}; no CORS headers sent: ${error instanceof Error ? error.stack : String(error)}`,
     );
   }
+}
+
+/**
+ * True for a request that an edge listening on the HTTP server, ahead of the framework, leaves to the framework's
+ * hook or middleware although its route has CORS: a path no route serves (another listener may serve it), and a
+ * possibly same-origin request to an identity path (its protocol is the framework's to read: `trust proxy`).
+ */
+export function leftToFramework(target: RouteTarget, origin: string | undefined, host: string | undefined): boolean {
+  return target.kind === 'unrouted' || (target.kind === 'identity' && origin !== undefined && mayBeSameOrigin(origin, host));
 }
 
 /**

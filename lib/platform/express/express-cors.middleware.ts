@@ -7,12 +7,11 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { NestMiddleware } from '@nestjs/common';
 import type { HttpServer } from '@nestjs/common';
 import type { CorsService } from '../../core/cors.service.js';
-import { mayBeSameOrigin } from '../../core/origin.js';
 import { requestPath } from '../../core/request-path.js';
 import type { CorsHandler } from '../../handler/cors-handler.js';
 import type { CorsRouteTable } from '../../handler/cors-route-table.js';
 import type { PolicyTarget } from '../../handler/route-target.js';
-import { HOOKED, hookWriteHead, type MarkHolder, NodeCorsEdge, type NodeResponse, STATE, TAKEN } from '../node-cors-edge.js';
+import { HOOKED, hookWriteHead, leftToFramework, type MarkHolder, NodeCorsEdge, type NodeResponse, STATE, TAKEN } from '../node-cors-edge.js';
 
 type Request = IncomingMessage;
 type Response = NodeResponse & { locals?: MarkHolder };
@@ -133,9 +132,7 @@ export class ExpressCorsMiddleware extends NodeCorsEdge implements NestMiddlewar
     } else {
       target = this.routes.resolve(req.method ?? 'GET', requestPath(req));
     }
-    if (target?.kind === 'unrouted') return undefined;
-    if (target?.kind === 'identity' && origin !== undefined && mayBeSameOrigin(origin, headers.host)) return undefined;
-    return target;
+    return target !== null && leftToFramework(target, origin, headers.host) ? undefined : target;
   }
 
   use(req: Request, res: Response, next: (error?: unknown) => void): void {
