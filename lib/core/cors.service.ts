@@ -4,9 +4,9 @@
  * headers (including putting them back as the response starts) share one result shape and one set of header
  * names; split, each half would have to know the other's rules.
  */
-import type { IncomingHttpHeaders } from 'node:http';
-import { LRUCache } from 'lru-cache';
+import { type IncomingHttpHeaders, METHODS } from 'node:http';
 import { ANY, TOKEN, type CorsPolicy } from './cors-policy.js';
+import { Memo } from './memo.js';
 import { parseRequestOrigin } from './origin.js';
 
 export const CorsHeaders = {
@@ -60,6 +60,11 @@ const NONE: readonly string[] = Object.freeze([]);
 
 /** The Vary list of an actual request that depends on its origin. */
 export const VARY_ORIGIN: readonly string[] = Object.freeze(['Origin']);
+/**
+ * The methods Node's parser knows, all tokens: a preflight's Access-Control-Request-Method is nearly always one, and
+ * a Set answers it for less than the token pattern (bench/layer-instructions.sh); any other value is matched by TOKEN.
+ */
+const METHOD_NAMES: ReadonlySet<string> = new Set(METHODS);
 /** Bound on the reflected Access-Control-Request-Headers list. */
 const MAX_REQUEST_HEADERS_LENGTH = 2048;
 
@@ -84,7 +89,7 @@ const MALFORMED = 0;
  * Parsed values, as browsers send a few per app: parsing each preflight's again cost more than the rest of the
  * preflight's evaluation (bench/layer-instructions.sh). Bounded: attackers choose these values.
  */
-const requestHeaderLists = new LRUCache<string, RequestHeaderList | typeof MALFORMED>({ max: 1024 });
+const requestHeaderLists = new Memo<RequestHeaderList | typeof MALFORMED>(1024);
 
 /** The comma-separated token list of Access-Control-Request-Headers, or undefined if malformed. */
 export function parseRequestHeaders(value: string | undefined): RequestHeaderList | undefined {
@@ -173,7 +178,7 @@ export class CorsService {
       requestMethod = header(request.headers, CorsHeaders.requestMethod);
       const parsedHeaders = parseRequestHeaders(header(request.headers, CorsHeaders.requestHeaders));
       // Malformed preflight input is never reflected into a response header.
-      if (requestMethod === undefined || !TOKEN.test(requestMethod) || parsedHeaders === undefined) return malformedPreflightResult();
+      if (requestMethod === undefined || !(METHOD_NAMES.has(requestMethod) || TOKEN.test(requestMethod)) || parsedHeaders === undefined) return malformedPreflightResult();
       requestHeaders = parsedHeaders;
     }
 

@@ -1,11 +1,15 @@
 import { METHODS } from 'node:http';
-import { LRUCache } from 'lru-cache';
+import { Memo } from '../core/memo.js';
 import { requestPath } from '../core/request-path.js';
 import type { CorsPathSet } from '../identity/cors-paths.js';
 import type { PolicyTarget, RouteMatch, RouteMatcher, RouteTarget } from './route-target.js';
 
 /** Methods Node's parser accepts: a preflight's Access-Control-Request-Method outside them is answered but not remembered. */
 const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
+
+/** How many request paths the route table remembers answers for, and the longest it remembers. */
+const MEMO_PATHS = 1024;
+const MEMO_PATH_LENGTH = 1024;
 
 const NO_ROUTES: RouteMatcher = { match: () => undefined, routes: [] };
 
@@ -22,12 +26,10 @@ export class CorsRouteTable {
   private unroutedTarget: PolicyTarget = null;
   /** The identity paths, compared as the platform's router compares paths. */
   private identityPaths: { has(path: string): boolean };
-  // Answers by path, then method: no key is built per request. Bounded by total path length, so
-  // attackers choosing paths cannot grow it without limit; each path holds at most KNOWN_METHODS answers.
-  private readonly cache = new LRUCache<string, Map<string, PolicyTarget>>({
-    maxSize: 1_000_000,
-    sizeCalculation: (_value, path) => path.length + 256,
-  });
+  // Answers by path, then method: no key is built per request. Bounded, as attackers choose paths: at most
+  // MEMO_PATHS paths of at most MEMO_PATH_LENGTH characters (a longer one is looked up every time), each holding
+  // at most KNOWN_METHODS answers.
+  private readonly cache = new Memo<Map<string, PolicyTarget>>(MEMO_PATHS);
 
   constructor(
     private readonly corsPaths: CorsPathSet,
@@ -66,6 +68,7 @@ export class CorsRouteTable {
     if (path === undefined) return null;
     let byMethod = this.cache.get(path);
     if (byMethod === undefined) {
+      if (path.length > MEMO_PATH_LENGTH) return this.lookup(method, path);
       byMethod = new Map();
       this.cache.set(path, byMethod);
     }

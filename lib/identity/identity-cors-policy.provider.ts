@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { LRUCache } from 'lru-cache';
 import { CorsPolicy } from '../core/cors-policy.js';
+import { Memo } from '../core/memo.js';
 import { mayBeSameOrigin, parseRequestOrigin, serverOrigin } from '../core/origin.js';
 import type { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
@@ -27,7 +27,7 @@ export interface IdentityCorsPolicyOptions {
  */
 export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
   // The identity policy depends on the origin alone; building it once per origin keeps the hot path light.
-  private readonly policies = new LRUCache<string, CorsPolicy>({ max: 1024 });
+  private readonly policies = new Memo<CorsPolicy>(1024);
 
   constructor(
     private readonly options: IdentityCorsPolicyOptions,

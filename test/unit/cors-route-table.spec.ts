@@ -100,15 +100,24 @@ describe('CorsRouteTable', () => {
     expect(matcher.calls).toBe(1);
   });
 
-  it('evicts the oldest paths once the cached paths outgrow its size bound', () => {
+  it('remembers at most 1,024 paths, dropping the oldest first', () => {
     const { routes, matcher } = table({ name: 'global' });
-    // each entry counts its path length + 256 against a bound of 1,000,000: 5,000 paths of ~2 KB overflow it
-    const long = 'x'.repeat(2000);
-    for (let i = 0; i < 5000; i++) routes.resolve('GET', `/${long}/${i}`);
+    for (let i = 0; i < 1025; i++) routes.resolve('GET', `/p/${i}`);
     const asked = matcher.calls;
-    routes.resolve('GET', `/${long}/0`); // the oldest path was evicted: asked again
+    routes.resolve('GET', '/p/0'); // the oldest path was dropped: asked again
     expect(matcher.calls).toBe(asked + 1);
-    routes.resolve('GET', `/${long}/4999`); // the newest is still cached
+    routes.resolve('GET', '/p/1024'); // the newest is still remembered
     expect(matcher.calls).toBe(asked + 1);
+  });
+
+  it('does not remember paths longer than 1,024 characters: each is looked up, and answered, every time', () => {
+    const { routes, matcher } = table({ name: 'global' });
+    const long = `/items${'x'.repeat(1019)}`;
+    expect(long.length).toBe(1025);
+    for (let i = 0; i < 3; i++) expect(routes.resolve('GET', long)?.kind).toBe('unrouted');
+    expect(matcher.calls).toBe(3);
+    const longest = long.slice(0, 1024);
+    for (let i = 0; i < 3; i++) routes.resolve('GET', longest);
+    expect(matcher.calls).toBe(4);
   });
 });

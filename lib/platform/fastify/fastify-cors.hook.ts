@@ -31,17 +31,47 @@ interface FastifyReplyLike {
 
 /**
  * A Fastify reply's headers as the CorsService writes them: one per edge, pointed at a reply for one synchronous
- * write (no object per request).
+ * write (no object per request). The decision's headers go straight into the object where Fastify keeps the reply's
+ * headers (`own`, found under Fastify's symbol), each name at a store of its own: through `reply.header`, which
+ * lower-cases every name and stores all of them at one site, an allowed GET cost about 1.7 k instructions more on
+ * (fc) and 2.7 k more on (fd), partly in Fastify's and Nest's later reads of that object (bench/layer-instructions.sh).
+ * The object holds what `reply.header` would have put there: lower-case names, the values as given.
  */
-class ReplyHeaders implements CorsResponse {
+export class ReplyHeaders implements CorsResponse {
   reply: FastifyReplyLike | undefined;
+  /** The reply's headers object, or undefined (another Fastify version): then the reply's own methods. */
+  own: Record<string, unknown> | undefined;
 
   getHeader(name: string): number | string | string[] | undefined {
-    return this.reply!.getHeader(LOWER_CASE[name] ?? name);
+    const own = this.own;
+    if (own === undefined || name !== 'vary') return this.reply!.getHeader(LOWER_CASE[name] ?? name);
+    // As reply.getHeader reads it: the reply's, else Node's response's (a middleware's).
+    const vary = own.vary as string | undefined;
+    return vary !== undefined ? vary : this.reply!.raw.getHeader('vary');
   }
 
   setHeader(name: string, value: number | string | readonly string[]): void {
-    this.reply!.header(LOWER_CASE[name] ?? name, value);
+    const own = this.own;
+    if (own === undefined) {
+      this.reply!.header(LOWER_CASE[name] ?? name, value);
+      return;
+    }
+    switch (name) {
+      case CorsHeaders.allowOrigin:
+        own['access-control-allow-origin'] = value;
+        return;
+      case CorsHeaders.allowCredentials:
+        own['access-control-allow-credentials'] = value;
+        return;
+      case CorsHeaders.exposeHeaders:
+        own['access-control-expose-headers'] = value;
+        return;
+      case CorsHeaders.vary:
+        own.vary = value;
+        return;
+      default:
+        this.reply!.header(LOWER_CASE[name] ?? name, value);
+    }
   }
 }
 
@@ -97,6 +127,8 @@ export class FastifyCorsEdge extends NodeCorsEdge {
   /** This edge's hook in the adapter's slot: alone, or chained with the hook that held the slot before. */
   private chained: RequestHook | undefined;
   private readonly replyHeaders = new ReplyHeaders();
+  /** Fastify's symbol for a reply's headers object (see ReplyHeaders): looked up on the first reply; null: none. */
+  private replyHeadersKey: symbol | null | undefined;
   /** Fastify is closing: its own listener answers what still comes (503 with return503OnClosing). */
   private closing = false;
   private readonly hook: RequestHook = (request, reply, done) => this.onRequest(request, reply, done);
@@ -271,13 +303,23 @@ export class FastifyCorsEdge extends NodeCorsEdge {
     if (reply === undefined) return super.decided(res, mark, reply);
     const headers = this.replyHeaders;
     headers.reply = reply as FastifyReplyLike;
+    headers.own = this.ownHeadersOf(reply as FastifyReplyLike);
     try {
       if (mark !== VARY_ON_ORIGIN) this.cors.applyAccessControl(mark, headers);
       if (mark === VARY_ON_ORIGIN || mark.varyByOrigin) appendVary(headers, VARY_ORIGIN);
     } finally {
       headers.reply = undefined;
+      headers.own = undefined;
     }
     this.mark(res, mark);
+  }
+
+  /** The object where Fastify keeps a reply's headers, if it can be found: a plain object under its own symbol. */
+  private ownHeadersOf(reply: FastifyReplyLike): Record<string, unknown> | undefined {
+    const key = (this.replyHeadersKey ??= fastifySymbol(reply, 'fastify.reply.headers') ?? null);
+    if (key === null) return undefined;
+    const own = (reply as unknown as Record<symbol, unknown>)[key];
+    return typeof own === 'object' && own !== null ? (own as Record<string, unknown>) : undefined;
   }
 
   /** Node's own writeHead gets the hook made once (a closure per response cost more than the rest of the hook). */
@@ -303,7 +345,12 @@ export class FastifyCorsEdge extends NodeCorsEdge {
  * Fastify keeps under its own symbol; undefined when they cannot be found (another Fastify version).
  */
 function rewritesUrls(instance: object): boolean | undefined {
-  const key = Object.getOwnPropertySymbols(instance).find((symbol) => symbol.description === 'fastify.options');
+  const key = fastifySymbol(instance, 'fastify.options');
   const options = key === undefined ? undefined : (instance as Record<symbol, { rewriteUrl?: unknown } | undefined>)[key];
   return options === undefined ? undefined : typeof options.rewriteUrl === 'function';
+}
+
+/** One of Fastify's own symbols on an object of its (an instance, a reply), by its description; not public API, so undefined when absent. */
+function fastifySymbol(object: object, description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(object).find((symbol) => symbol.description === description);
 }
