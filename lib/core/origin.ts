@@ -177,16 +177,17 @@ export function serverOrigin(protocol: string, host: string | undefined): string
  * False when an origin cannot be the server's own for this Host header, because their host
  * names differ: a cheap test that needs no scheme (only Express knows it, honouring `trust proxy`).
  * True means "compare with serverOrigin": a Host spelled unusually only costs that comparison.
+ * Runs twice per identity request: its first steps are the cheapest that tell the usual cross-origin request apart
+ * (counted under callgrind: a search for `://` cost about three times a search for `:` and the first letters' test).
  */
 export function mayBeSameOrigin(origin: string, host: string | undefined): boolean {
   if (host === undefined) return false;
-  // The authority starts after the scheme's `://`: a scan to the first `:` (the scheme is a few letters) cost less
-  // than indexOf('://'), whose search set-up alone outweighed the rest of this check (bench/layer-instructions.sh).
-  let colon = 0;
-  while (colon < origin.length && origin.charCodeAt(colon) !== COLON) colon++;
-  const start = colon + 3;
+  // The authority starts after the scheme's `://`, and a scheme has no `:`.
+  const start = origin.indexOf(':') + 3;
+  // Names whose first characters differ, case aside, differ (the same folding on both sides keeps equal ones equal).
+  if ((origin.charCodeAt(start) | CASE_BIT) !== (host.charCodeAt(0) | CASE_BIT)) return false;
   const length = hostNameLength(origin, start);
-  // Names of different lengths differ: the usual cross-origin request is told apart without lower-casing.
+  // Names of different lengths differ: told apart without lower-casing.
   if (length !== hostNameLength(host, 0)) return false;
   return origin.slice(start, start + length).toLowerCase() === host.slice(0, length).toLowerCase();
 }
@@ -198,5 +199,7 @@ function hostNameLength(authority: string, from: number): number {
   return (end > from && authority.charCodeAt(end - 1) === COLON ? end - 1 : authority.length) - from;
 }
 
+/** The bit that tells an ASCII letter's lower case from its upper case. */
+const CASE_BIT = 0x20;
 const COLON = 58;
 const isDigit = (code: number) => code >= 48 && code <= 57;

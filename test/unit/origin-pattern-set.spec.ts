@@ -110,6 +110,21 @@ describe('mayBeSameOrigin (the cheap test before serverOrigin)', () => {
     );
   });
 
+  it('is never false where serverOrigin could equal the origin, whatever Host holds (odd ports, IPv6 literals, junk)', () => {
+    const origins = fc.constantFrom('https://id.example', 'http://id.example:8080', 'http://[::1]:3000', 'http://[::1]', 'capacitor://localhost', 'https://127.0.0.1');
+    const junk = fc.stringMatching(/^[a-z0-9.:[\]@-]{0,12}$/);
+    fc.assert(
+      fc.property(origins, junk, fc.boolean(), fc.constantFrom('', ':', ':443', ':x', ':8080'), (origin, host, same, port) => {
+        const name = origin.slice(origin.indexOf('://') + 3).replace(/:\d+$/, '');
+        const given = same ? `${name.toUpperCase()}${port}` : host;
+        for (const protocol of ['http', 'https', 'capacitor']) {
+          if (serverOrigin(protocol, given) === origin) expect(mayBeSameOrigin(origin, given)).toBe(true);
+        }
+        if (same && (port === '' || port === ':' || /^:\d+$/.test(port))) expect(mayBeSameOrigin(origin, given)).toBe(true);
+      }),
+    );
+  });
+
   it('is false for another host name, or without Host', () => {
     expect(mayBeSameOrigin('https://spa.example', 'id.example')).toBe(false);
     expect(mayBeSameOrigin('https://id.example.evil', 'id.example')).toBe(false);

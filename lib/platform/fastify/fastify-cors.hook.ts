@@ -316,7 +316,7 @@ export class FastifyCorsEdge extends NodeCorsEdge {
 
   /** The object where Fastify keeps a reply's headers, if it can be found: a plain object under its own symbol. */
   private ownHeadersOf(reply: FastifyReplyLike): Record<string, unknown> | undefined {
-    const key = (this.replyHeadersKey ??= fastifySymbol(reply, 'fastify.reply.headers') ?? null);
+    const key = (this.replyHeadersKey ??= plainObjectUnder(reply, 'fastify.reply.headers') ?? null);
     if (key === null) return undefined;
     const own = (reply as unknown as Record<symbol, unknown>)[key];
     return typeof own === 'object' && own !== null ? (own as Record<string, unknown>) : undefined;
@@ -348,6 +348,18 @@ function rewritesUrls(instance: object): boolean | undefined {
   const key = fastifySymbol(instance, 'fastify.options');
   const options = key === undefined ? undefined : (instance as Record<symbol, { rewriteUrl?: unknown } | undefined>)[key];
   return options === undefined ? undefined : typeof options.rewriteUrl === 'function';
+}
+
+/**
+ * The symbol (by its description) under which an object of Fastify's keeps a plain object, as Fastify 5 keeps a reply's
+ * headers: anything else (a Map, a class, a getter's copy) is not written into; the reply's own methods are used instead.
+ */
+function plainObjectUnder(object: object, description: string): symbol | undefined {
+  const key = fastifySymbol(object, description);
+  const value = key === undefined ? undefined : Object.getOwnPropertyDescriptor(object, key);
+  if (value === undefined || !('value' in value) || typeof value.value !== 'object' || value.value === null) return undefined;
+  const prototype = Object.getPrototypeOf(value.value);
+  return prototype === Object.prototype || prototype === null ? key : undefined;
 }
 
 /** One of Fastify's own symbols on an object of its (an instance, a reply), by its description; not public API, so undefined when absent. */
