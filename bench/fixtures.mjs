@@ -28,8 +28,13 @@ export const CONFIGS = {
   fc: { label: 'Fastify, library, host policy (3 origins)', path: '/api/ping', platform: 'fastify', like: 'c' },
   fd: { label: 'Fastify, library, identity path, 3 clients', path: '/connect/userinfo', platform: 'fastify', like: 'd' },
   fe: { label: 'Fastify, library, identity path, 100k clients', path: '/connect/userinfo', platform: 'fastify', like: 'e' },
+  // Not in a default run (BENCH_ONLY=a,h or fa,fh): fixed CORS headers, nothing decided: what any CORS layer costs at least.
+  h: { label: 'fixed CORS headers, no decision (a middleware; preflights on the HTTP server)', path: '/api/ping', optional: true },
+  fh: { label: 'Fastify, fixed CORS headers, no decision (an onRequest hook; preflights on the HTTP server)', path: '/api/ping', platform: 'fastify', like: 'h', optional: true },
 };
 
+/** The configurations a run measures unless BENCH_ONLY names others. */
+export const DEFAULT_CONFIGS = Object.keys(CONFIGS).filter((config) => !CONFIGS[config].optional);
 /** The Express configuration a configuration mirrors (itself on Express). */
 export const recipeOf = (config) => CONFIGS[config]?.like ?? config;
 export const isFastify = (config) => CONFIGS[config]?.platform === 'fastify';

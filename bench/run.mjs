@@ -13,7 +13,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { ALLOWED_ORIGIN, basesOf, CONFIGS, isFastify, recipeOf, SCENARIOS } from './fixtures.mjs';
+import { ALLOWED_ORIGIN, basesOf, CONFIGS, DEFAULT_CONFIGS, isFastify, recipeOf, SCENARIOS } from './fixtures.mjs';
 import { startServer, stopServer } from './servers.mjs';
 import { fmt, median, ratio, targetTable } from './targets.mjs';
 
@@ -27,7 +27,7 @@ const CYCLES = Number(env.BENCH_CYCLES ?? 6);
 const WINDOW = Number(env.BENCH_WINDOW ?? 1);
 const WARMUP = Number(env.BENCH_WARMUP ?? 1);
 const CONNECTIONS = Number(env.BENCH_CONNECTIONS ?? 16);
-const ONLY = (env.BENCH_ONLY ?? Object.keys(CONFIGS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const ONLY = (env.BENCH_ONLY ?? DEFAULT_CONFIGS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const SCENARIO_NAMES = (env.BENCH_SCENARIOS ?? Object.keys(SCENARIOS).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
 const MOUNT = env.BENCH_MOUNT ?? 'early';
 if (!['early', 'module', 'express'].includes(MOUNT)) throw new Error(`BENCH_MOUNT: '${MOUNT}' is not one of early, module, express`);
@@ -68,6 +68,10 @@ function check(config, scenario, { status, headers }) {
   const problems = [];
   if (recipeOf(config) === 'a') {
     if (acao !== undefined) problems.push(`no-CORS app sent Access-Control-Allow-Origin ${acao}`);
+  } else if (recipeOf(config) === 'h') {
+    // Fixed headers on every request: only an allowed GET's and a preflight's answers are what it stands for.
+    if (scenario === 'allowed' && (acao !== ALLOWED_ORIGIN || headers.vary !== 'Origin')) problems.push(`expected the two headers, got ${acao} and Vary ${headers.vary}`);
+    if (scenario === 'preflight' && (status !== 204 || acao !== ALLOWED_ORIGIN)) problems.push(`preflight answered ${status} with ${acao}`);
   } else if (scenario === 'allowed' || scenario === 'preflight') {
     if (acao !== ALLOWED_ORIGIN) problems.push(`expected Access-Control-Allow-Origin ${ALLOWED_ORIGIN}, got ${acao}`);
     if (scenario === 'preflight' && status !== 204) problems.push(`preflight answered ${status}, expected 204`);
