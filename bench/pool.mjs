@@ -2,7 +2,7 @@
 // One run's 12 cycles leave its medians a few hundredths apart from the next run's; a threshold a few hundredths
 // away then flips from run to run. Ratios stay paired within their own run's cycles.
 import { readFileSync } from 'node:fs';
-import { targetTable } from './targets.mjs';
+import { referenceTable, targetTable } from './targets.mjs';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
@@ -13,4 +13,7 @@ const runs = files.map((file) => JSON.parse(readFileSync(file, 'utf8')));
 const mounts = new Set(runs.map((run) => run.mount));
 if (mounts.size > 1) throw new Error(`the runs were measured with different BENCH_MOUNT values (${[...mounts].join(', ')}): pool runs of one mount`);
 console.log(`Targets over ${runs.length} run${runs.length === 1 ? '' : 's'} (${runs.map((run) => run.date).join(', ')}):\n`);
-console.log(targetTable(runs.map((run) => run.samples)).join('\n'));
+const pooled = runs.map((run) => run.samples);
+console.log(targetTable(pooled).join('\n'));
+const references = referenceTable(pooled);
+if (references.length > 0) console.log(`\n${references.join('\n')}`);

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { ALLOWED_ORIGIN, basesOf, CONFIGS, DEFAULT_CONFIGS, isFastify, recipeOf, SCENARIOS } from './fixtures.mjs';
 import { startServer, stopServer } from './servers.mjs';
-import { fmt, median, ratio, targetTable } from './targets.mjs';
+import { fmt, median, ratio, referenceTable, targetTable } from './targets.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -188,6 +188,8 @@ for (const config of ONLY) {
 
 lines.push('');
 lines.push(...targetTable([samples]));
+const references = referenceTable([samples]);
+if (references.length > 0) lines.push('', ...references);
 lines.push('');
 lines.push(`Server heap after startup (median): ${configs.map((c) => `${c} ${(median(startupHeap[c]) / 2 ** 20).toFixed(0)} MB`).join(', ')}.`);
 

@@ -23,6 +23,23 @@ export const TARGETS = [
   ['Fastify: preflight, 100k clients (fe) vs 3 clients (fd)', 'fe', 'fd', 'preflight', 0.95],
 ];
 
+/**
+ * Ratios with no threshold, shown when a run measured (h) or (fh), fixed CORS headers and no decision: how far a
+ * target is from what any CORS layer costs at least, and how far the library is from that.
+ */
+export const REFERENCES = [
+  ['allowed GET, fixed headers (h) vs no CORS (a)', 'h', 'a', 'allowed'],
+  ['allowed GET, host policy (c) vs fixed headers (h)', 'c', 'h', 'allowed'],
+  ['allowed GET, identity path (d) vs fixed headers (h)', 'd', 'h', 'allowed'],
+  ['preflight, fixed headers (h) vs enableCors (b)', 'h', 'b', 'preflight'],
+  ['preflight, identity path (d) vs fixed headers (h)', 'd', 'h', 'preflight'],
+  ['Fastify: allowed GET, fixed headers (fh) vs no CORS (fa)', 'fh', 'fa', 'allowed'],
+  ['Fastify: allowed GET, host policy (fc) vs fixed headers (fh)', 'fc', 'fh', 'allowed'],
+  ['Fastify: allowed GET, identity path (fd) vs fixed headers (fh)', 'fd', 'fh', 'allowed'],
+  ['Fastify: preflight, fixed headers (fh) vs @fastify/cors (fb)', 'fh', 'fb', 'preflight'],
+  ['Fastify: preflight, identity path (fd) vs fixed headers (fh)', 'fd', 'fh', 'preflight'],
+];
+
 export const median = (values) => {
   const sorted = [...values].sort((x, y) => x - y);
   const mid = sorted.length >> 1;
@@ -68,6 +85,18 @@ export function targetTable(runs) {
     const { text, cycles } = spread(runs, config, base, name);
     const met = value === undefined || Number.isNaN(value) ? 'not measured' : value >= threshold ? 'yes' : 'NO';
     lines.push(`| ${what} | ${fmt(value)} | ${text} | ${cycles} | ≥ ${threshold.toFixed(2)} | ${met} |`);
+  }
+  return lines;
+}
+
+/** The Markdown table of the references (REFERENCES) the runs measured both sides of; empty when none. */
+export function referenceTable(runs) {
+  const rows = REFERENCES.filter(([, config, base, name]) => ratio(runs, config, base, name) !== undefined);
+  if (rows.length === 0) return [];
+  const lines = ['| reference (no threshold) | ratio (median of cycles) | middle half of cycles | cycles |', '| --- | ---: | ---: | ---: |'];
+  for (const [what, config, base, name] of rows) {
+    const { text, cycles } = spread(runs, config, base, name);
+    lines.push(`| ${what} | ${fmt(ratio(runs, config, base, name))} | ${text} | ${cycles} |`);
   }
   return lines;
 }
