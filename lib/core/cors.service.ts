@@ -61,10 +61,11 @@ const NONE: readonly string[] = Object.freeze([]);
 /** The Vary list of an actual request that depends on its origin. */
 export const VARY_ORIGIN: readonly string[] = Object.freeze(['Origin']);
 /**
- * The methods Node's parser knows, all tokens: a preflight's Access-Control-Request-Method is nearly always one, and
+ * The methods Node's parser accepts, all tokens: a preflight's Access-Control-Request-Method is nearly always one, and
  * a Set answers it for less than the token pattern (bench/layer-instructions.sh); any other value is matched by TOKEN.
+ * The route table remembers answers for these methods only.
  */
-const METHOD_NAMES: ReadonlySet<string> = new Set(METHODS);
+export const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 /** Bound on the reflected Access-Control-Request-Headers list. */
 const MAX_REQUEST_HEADERS_LENGTH = 2048;
 
@@ -178,7 +179,7 @@ export class CorsService {
       requestMethod = header(request.headers, CorsHeaders.requestMethod);
       const parsedHeaders = parseRequestHeaders(header(request.headers, CorsHeaders.requestHeaders));
       // Malformed preflight input is never reflected into a response header.
-      if (requestMethod === undefined || !(METHOD_NAMES.has(requestMethod) || TOKEN.test(requestMethod)) || parsedHeaders === undefined) return malformedPreflightResult();
+      if (requestMethod === undefined || !(KNOWN_METHODS.has(requestMethod) || TOKEN.test(requestMethod)) || parsedHeaders === undefined) return malformedPreflightResult();
       requestHeaders = parsedHeaders;
     }
 

@@ -1,11 +1,8 @@
-import { METHODS } from 'node:http';
+import { KNOWN_METHODS } from '../core/cors.service.js';
 import { Memo } from '../core/memo.js';
 import { requestPath } from '../core/request-path.js';
 import type { CorsPathSet } from '../identity/cors-paths.js';
 import type { PolicyTarget, RouteMatch, RouteMatcher, RouteTarget } from './route-target.js';
-
-/** Methods Node's parser accepts: a preflight's Access-Control-Request-Method outside them is answered but not remembered. */
-const KNOWN_METHODS: ReadonlySet<string> = new Set(METHODS);
 
 /** How many request paths the route table remembers answers for, and the longest it remembers. */
 const MEMO_PATHS = 1024;
@@ -75,6 +72,7 @@ export class CorsRouteTable {
     let target = byMethod.get(method);
     if (target === undefined) {
       target = this.lookup(method, path);
+      // A preflight's Access-Control-Request-Method outside Node's methods is answered but not remembered.
       if (KNOWN_METHODS.has(method)) byMethod.set(method, target);
     }
     return target;
