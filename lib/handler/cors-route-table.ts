@@ -67,7 +67,7 @@ export class CorsRouteTable {
     if (byMethod === undefined) {
       if (path.length > MEMO_PATH_LENGTH) return this.lookup(method, path);
       byMethod = new Map();
-      this.cache.set(ownCopy(path), byMethod);
+      this.cache.set(path, byMethod);
     }
     let target = byMethod.get(method);
     if (target === undefined) {
@@ -83,12 +83,4 @@ export class CorsRouteTable {
     const route = this.matcher.match(method, path);
     return route === undefined ? this.unroutedTarget : (this.targets.get(route) ?? null);
   }
-}
-
-/**
- * The string as a copy of its own: a path is a slice of the request target, and V8 keeps a slice's whole parent alive
- * (a query of 16 KB behind a short path), so a remembered path would hold far more than its length.
- */
-function ownCopy(value: string): string {
-  return ` ${value}`.slice(1);
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { Memo } from '../../lib/core/memo.js';
 
 describe('Memo (the bounded memo of the per-request lookups)', () => {
@@ -28,5 +29,42 @@ describe('Memo (the bounded memo of the per-request lookups)', () => {
     memo.set('a', 1);
     memo.clear();
     expect([memo.get('a'), memo.size]).toEqual([undefined, 0]);
+  });
+});
+
+describe('Memo: the recent keys it compares before its Map', () => {
+  it('answers as a bounded Map that drops its oldest entry first, whatever the order of sets, gets and clears', () => {
+    // Few distinct keys, so that keys come back while in the recent slots, after leaving them, and after being dropped.
+    const key = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f', 'https://app.example.test', '/connect/userinfo');
+    const op = fc.oneof(
+      { arbitrary: fc.record({ kind: fc.constant('set' as const), key, value: fc.integer() }), weight: 10 },
+      { arbitrary: fc.record({ kind: fc.constant('get' as const), key }), weight: 10 },
+      { arbitrary: fc.record({ kind: fc.constant('clear' as const) }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.array(op, { minLength: 20, maxLength: 80 }), (max, ops) => {
+        const memo = new Memo<number>(max);
+        const model = new Map<string, number>();
+        for (const step of ops) {
+          if (step.kind === 'clear') {
+            memo.clear();
+            model.clear();
+          } else if (step.kind === 'set') {
+            memo.set(step.key, step.value);
+            if (!model.has(step.key) && model.size >= max) model.delete(model.keys().next().value as string);
+            model.set(step.key, step.value);
+          } else {
+            // A key made by the caller, as a request's: equal to the one set, not the same string.
+            expect(memo.get(` ${step.key}`.slice(1))).toBe(model.get(step.key));
+          }
+          expect(memo.size).toBe(model.size);
+        }
+      }),
+    );
+  });
+
+  it('refuses a bound below one entry, naming it', () => {
+    expect(() => new Memo<number>(0)).toThrow('A Memo holds at least one entry: got 0');
+    expect(() => new Memo<number>(1.5)).toThrow(RangeError);
   });
 });
