@@ -7,6 +7,8 @@ import { Memo } from './memo.js';
 
 /** Longest `Origin` header value considered at all (a DNS name is at most 253 characters). */
 export const MAX_ORIGIN_LENGTH = 300;
+/** The longest protocol whose server origin is remembered (see serverOrigin); a longer one is computed every time. */
+const MAX_SCHEME_LENGTH = 32;
 
 /** The serialization of an opaque origin (sandboxed iframes, `file:` pages, some redirects). */
 export const NULL_ORIGIN = 'null';
@@ -163,7 +165,8 @@ function checkRequestOrigin(value: string): string | undefined {
 
 /** `Host`-header based origin of the server itself, for same-origin checks. */
 export function serverOrigin(protocol: string, host: string | undefined): string | undefined {
-  if (!host || host.length > MAX_ORIGIN_LENGTH) return host ? originOf(`${protocol}://${host}`) : undefined;
+  // Remembered for bounded values only: behind `trust proxy`, the protocol is whatever X-Forwarded-Proto says.
+  if (!host || host.length > MAX_ORIGIN_LENGTH || protocol.length > MAX_SCHEME_LENGTH) return host ? originOf(`${protocol}://${host}`) : undefined;
   const key = `${protocol}://${host}`;
   let answer = serverOrigins.get(key);
   if (answer === undefined) {
@@ -183,9 +186,10 @@ export function serverOrigin(protocol: string, host: string | undefined): string
  */
 export function mayBeSameOrigin(origin: string, host: string | undefined): boolean {
   if (host === undefined) return false;
-  // The authority starts after the scheme's `://`, and a scheme has no `:`. The server's own origin is `http` or
-  // `https` (serverOrigin), told by one character each: a search cost more than the rest of this test.
-  const start = origin.charCodeAt(4) === COLON ? 7 : origin.charCodeAt(5) === COLON ? 8 : origin.indexOf(':') + 3;
+  // The authority starts after the scheme's `://`, and a scheme has no `:`. The server's own origin is usually `http`
+  // or `https`, told by a character or two (a search cost more than the rest of this test); any other scheme is
+  // searched for. Not `x://h:1`, whose fifth character is the port's colon.
+  const start = origin.charCodeAt(4) === COLON ? 7 : origin.charCodeAt(5) === COLON && origin.charCodeAt(1) !== COLON ? 8 : origin.indexOf(':') + 3;
   // Names whose first characters differ, case aside, differ (the same folding on both sides keeps equal ones equal).
   if ((origin.charCodeAt(start) | CASE_BIT) !== (host.charCodeAt(0) | CASE_BIT)) return false;
   const length = hostNameLength(origin, start);

@@ -111,13 +111,14 @@ describe('mayBeSameOrigin (the cheap test before serverOrigin)', () => {
   });
 
   it('is never false where serverOrigin could equal the origin, whatever Host holds (odd ports, IPv6 literals, junk)', () => {
-    const origins = fc.constantFrom('https://id.example', 'http://id.example:8080', 'http://[::1]:3000', 'http://[::1]', 'capacitor://localhost', 'https://127.0.0.1');
+    // One-letter schemes too (behind `trust proxy` the protocol is X-Forwarded-Proto's): the fifth character of `x://h:1` is a colon.
+    const origins = fc.constantFrom('https://id.example', 'http://id.example:8080', 'http://[::1]:3000', 'http://[::1]', 'capacitor://localhost', 'https://127.0.0.1', 'x://h:1', 'x://[::1]:3000', 'ab://h', 'x://h');
     const junk = fc.stringMatching(/^[a-z0-9.:[\]@-]{0,12}$/);
     fc.assert(
-      fc.property(origins, junk, fc.boolean(), fc.constantFrom('', ':', ':443', ':x', ':8080'), (origin, host, same, port) => {
+      fc.property(origins, junk, fc.boolean(), fc.constantFrom('', ':', ':1', ':443', ':x', ':3000', ':8080'), (origin, host, same, port) => {
         const name = origin.slice(origin.indexOf('://') + 3).replace(/:\d+$/, '');
         const given = same ? `${name.toUpperCase()}${port}` : host;
-        for (const protocol of ['http', 'https', 'capacitor']) {
+        for (const protocol of ['http', 'https', 'capacitor', 'x', 'ab']) {
           if (serverOrigin(protocol, given) === origin) expect(mayBeSameOrigin(origin, given)).toBe(true);
         }
         if (same && (port === '' || port === ':' || /^:\d+$/.test(port))) expect(mayBeSameOrigin(origin, given)).toBe(true);
