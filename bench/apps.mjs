@@ -6,7 +6,7 @@ import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ALLOWED_ORIGIN, CLIENT_ORIGINS, FASTIFY_CORS_OPTIONS, HOST_ORIGINS, LARGE_CLIENT_COUNT, isFastify, largeClientOrigin, recipeOf } from './fixtures.mjs';
+import { ALLOWED_ORIGIN, CLIENT_ORIGINS, CONFIGS, FASTIFY_CORS_OPTIONS, HOST_ORIGINS, IDENTITY_EXPOSED_HEADERS_VALUE, LARGE_CLIENT_COUNT, isFastify, largeClientOrigin, recipeOf } from './fixtures.mjs';
 
 class PingController {
   ping() {
@@ -30,7 +30,9 @@ async function configure(config, options) {
     case 'b': // Nest's own CORS: expressjs/cors on Express, @fastify/cors on Fastify (options as (b)'s answers, see FASTIFY_CORS_OPTIONS)
       return { imports: [], before: (app) => app.enableCors(isFastify(config) ? FASTIFY_CORS_OPTIONS : { origin: HOST_ORIGINS }) };
     case 'h': // no decision at all: what any CORS layer costs at least (see FLOOR_PREFLIGHT_HEADERS)
-      return { imports: [], before: (app) => sendFixedCorsHeaders(app, isFastify(config)) };
+      return { imports: [], before: (app) => sendFixedCorsHeaders(app, isFastify(config), FLOOR_ALLOWED_HEADERS) };
+    case 'i': // the same, with an identity path's three headers
+      return { imports: [], before: (app) => sendFixedCorsHeaders(app, isFastify(config), FLOOR_IDENTITY_HEADERS) };
     case 'c': {
       // this library, a host policy applied to every route (the analogue of enableCors)
       const { IdentityCorsModule } = await lib();
@@ -68,7 +70,7 @@ async function configure(config, options) {
       return { imports: [IdentityCorsModule.forRoot({ ...options, identity: {} }, { corsPolicyService: { useValue: service } })] };
     }
     default:
-      throw new Error(`unknown configuration '${config}': use one of a, b, c, d, e, f, fa, fb, fc, fd, fe`);
+      throw new Error(`unknown configuration '${config}': use one of ${Object.keys(CONFIGS).join(', ')}`);
   }
 }
 
@@ -83,22 +85,26 @@ const FLOOR_PREFLIGHT_HEADERS = [
   'Vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
 ];
 
+/** An allowed GET's CORS headers as the library writes them: with a host policy ((c)), and on an identity path ((d)). */
+const FLOOR_ALLOWED_HEADERS = [['Access-Control-Allow-Origin', ALLOWED_ORIGIN], ['Vary', 'Origin']];
+const FLOOR_IDENTITY_HEADERS = [['Access-Control-Allow-Origin', ALLOWED_ORIGIN], ['Access-Control-Expose-Headers', IDENTITY_EXPOSED_HEADERS_VALUE], ['Vary', 'Origin']];
+
 /**
- * (h) and (fh): an allowed GET's two CORS headers written on every actual request (an Express middleware; a Fastify
- * onRequest hook, into the reply's headers), and every preflight answered 204 with FLOOR_PREFLIGHT_HEADERS on the HTTP
- * server, before the framework, as the library answers them: the same bytes as (c) / (d) send, and nothing decided.
+ * (h), (i), (fh) and (fi): an allowed GET's CORS headers (FLOOR_ALLOWED_HEADERS or FLOOR_IDENTITY_HEADERS) written on
+ * every actual request (an Express middleware; a Fastify onRequest hook, into the reply's headers), and every
+ * preflight answered 204 with FLOOR_PREFLIGHT_HEADERS on the HTTP server, before the framework, as the library
+ * answers them: the same bytes as (c) / (d) send, and nothing decided.
  */
-function sendFixedCorsHeaders(app, fastify) {
+function sendFixedCorsHeaders(app, fastify, headers) {
   if (fastify) {
+    const lowerCase = headers.map(([name, value]) => [name.toLowerCase(), value]);
     app.getHttpAdapter().getInstance().addHook('onRequest', (_request, reply, done) => {
-      reply.header('access-control-allow-origin', ALLOWED_ORIGIN);
-      reply.header('vary', 'Origin');
+      for (const [name, value] of lowerCase) reply.header(name, value);
       done();
     });
   } else {
     app.use((_req, res, next) => {
-      res.setHeader('Access-Control-Allow-Origin', ALLOWED_ORIGIN);
-      res.setHeader('Vary', 'Origin');
+      for (const [name, value] of headers) res.setHeader(name, value);
       next();
     });
   }

@@ -3,6 +3,8 @@
 /** The origin every "allowed" request sends; listed by the host policy and by one client in each identity configuration. */
 export const ALLOWED_ORIGIN = 'https://app.example.test';
 export const DENIED_ORIGIN = 'https://evil.example.test';
+/** What an identity path's allowed actual response exposes (RULES 11), as the library writes it. */
+export const IDENTITY_EXPOSED_HEADERS_VALUE = 'WWW-Authenticate,DPoP-Nonce';
 
 /** The 3 origins of `enableCors({ origin })`, of the host policy, and of the 3 clients. */
 export const HOST_ORIGINS = ['https://admin.example.test', 'http://localhost:4200', ALLOWED_ORIGIN];
@@ -28,9 +30,12 @@ export const CONFIGS = {
   fc: { label: 'Fastify, library, host policy (3 origins)', path: '/api/ping', platform: 'fastify', like: 'c' },
   fd: { label: 'Fastify, library, identity path, 3 clients', path: '/connect/userinfo', platform: 'fastify', like: 'd' },
   fe: { label: 'Fastify, library, identity path, 100k clients', path: '/connect/userinfo', platform: 'fastify', like: 'e' },
-  // Not in a default run (BENCH_ONLY=a,h or fa,fh): fixed CORS headers, nothing decided: what any CORS layer costs at least.
+  // Not in a default run (BENCH_ONLY=a,h,i or fa,fh,fi): fixed CORS headers, nothing decided: what any CORS layer costs at least.
   h: { label: 'fixed CORS headers, no decision (a middleware; preflights on the HTTP server)', path: '/api/ping', optional: true },
   fh: { label: 'Fastify, fixed CORS headers, no decision (an onRequest hook; preflights on the HTTP server)', path: '/api/ping', platform: 'fastify', like: 'h', optional: true },
+  // The same with the three headers of an allowed GET on an identity path ((d)'s, Access-Control-Expose-Headers too, RULES 11).
+  i: { label: 'fixed identity CORS headers, no decision (a middleware; preflights on the HTTP server)', path: '/connect/userinfo', optional: true },
+  fi: { label: 'Fastify, fixed identity CORS headers, no decision (an onRequest hook; preflights on the HTTP server)', path: '/connect/userinfo', platform: 'fastify', like: 'i', optional: true },
 };
 
 /** The configurations a run measures unless BENCH_ONLY names others. */

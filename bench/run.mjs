@@ -13,7 +13,7 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { ALLOWED_ORIGIN, basesOf, CONFIGS, DEFAULT_CONFIGS, isFastify, recipeOf, SCENARIOS } from './fixtures.mjs';
+import { ALLOWED_ORIGIN, basesOf, CONFIGS, DEFAULT_CONFIGS, IDENTITY_EXPOSED_HEADERS_VALUE, isFastify, recipeOf, SCENARIOS } from './fixtures.mjs';
 import { startServer, stopServer } from './servers.mjs';
 import { fmt, median, ratio, referenceTable, targetTable } from './targets.mjs';
 
@@ -68,9 +68,11 @@ function check(config, scenario, { status, headers }) {
   const problems = [];
   if (recipeOf(config) === 'a') {
     if (acao !== undefined) problems.push(`no-CORS app sent Access-Control-Allow-Origin ${acao}`);
-  } else if (recipeOf(config) === 'h') {
+  } else if (recipeOf(config) === 'h' || recipeOf(config) === 'i') {
     // Fixed headers on every request: only an allowed GET's and a preflight's answers are what it stands for.
-    if (scenario === 'allowed' && (acao !== ALLOWED_ORIGIN || headers.vary !== 'Origin')) problems.push(`expected the two headers, got ${acao} and Vary ${headers.vary}`);
+    if (scenario === 'allowed' && (acao !== ALLOWED_ORIGIN || headers.vary !== 'Origin')) problems.push(`expected the allowed headers, got ${acao} and Vary ${headers.vary}`);
+    const exposed = recipeOf(config) === 'i' ? IDENTITY_EXPOSED_HEADERS_VALUE : undefined;
+    if (scenario === 'allowed' && headers['access-control-expose-headers'] !== exposed) problems.push(`expected Access-Control-Expose-Headers ${exposed}, got ${headers['access-control-expose-headers']}`);
     if (scenario === 'preflight' && (status !== 204 || acao !== ALLOWED_ORIGIN)) problems.push(`preflight answered ${status} with ${acao}`);
   } else if (scenario === 'allowed' || scenario === 'preflight') {
     if (acao !== ALLOWED_ORIGIN) problems.push(`expected Access-Control-Allow-Origin ${ALLOWED_ORIGIN}, got ${acao}`);

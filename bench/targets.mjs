@@ -24,8 +24,9 @@ export const TARGETS = [
 ];
 
 /**
- * Ratios with no threshold, shown when a run measured (h) or (fh), fixed CORS headers and no decision: how far a
- * target is from what any CORS layer costs at least, and how far the library is from that.
+ * Ratios with no threshold, shown when a run measured (h), (i), (fh) or (fi), fixed CORS headers and no decision: how
+ * far a target is from what any CORS layer costs at least, and how far the library is from that. (i) and (fi) send an
+ * identity path's three headers, the floor of (d) and (fd)'s allowed GET.
  */
 export const REFERENCES = [
   ['allowed GET, fixed headers (h) vs no CORS (a)', 'h', 'a', 'allowed'],
@@ -33,11 +34,15 @@ export const REFERENCES = [
   ['allowed GET, identity path (d) vs fixed headers (h)', 'd', 'h', 'allowed'],
   ['preflight, fixed headers (h) vs enableCors (b)', 'h', 'b', 'preflight'],
   ['preflight, identity path (d) vs fixed headers (h)', 'd', 'h', 'preflight'],
+  ['allowed GET, fixed identity headers (i) vs no CORS (a)', 'i', 'a', 'allowed'],
+  ['allowed GET, identity path (d) vs fixed identity headers (i)', 'd', 'i', 'allowed'],
   ['Fastify: allowed GET, fixed headers (fh) vs no CORS (fa)', 'fh', 'fa', 'allowed'],
   ['Fastify: allowed GET, host policy (fc) vs fixed headers (fh)', 'fc', 'fh', 'allowed'],
   ['Fastify: allowed GET, identity path (fd) vs fixed headers (fh)', 'fd', 'fh', 'allowed'],
   ['Fastify: preflight, fixed headers (fh) vs @fastify/cors (fb)', 'fh', 'fb', 'preflight'],
   ['Fastify: preflight, identity path (fd) vs fixed headers (fh)', 'fd', 'fh', 'preflight'],
+  ['Fastify: allowed GET, fixed identity headers (fi) vs no CORS (fa)', 'fi', 'fa', 'allowed'],
+  ['Fastify: allowed GET, identity path (fd) vs fixed identity headers (fi)', 'fd', 'fi', 'allowed'],
 ];
 
 export const median = (values) => {
