@@ -176,10 +176,11 @@ export class CorsService {
     let requestMethod: string | undefined;
     let requestHeaders = NO_REQUEST_HEADERS;
     if (preflight) {
-      // Each header read by its own name: a read by a name passed in was a megamorphic load (bench/layer-functions.mjs).
+      // Each header read at a site of its own: one function reading both by a name passed in was a megamorphic load
+      // (bench/layer-functions.mjs).
       const headers = request.headers;
-      requestMethod = stringValue(headers['access-control-request-method']);
-      const parsedHeaders = parseRequestHeaders(stringValue(headers['access-control-request-headers']));
+      requestMethod = stringValue(headers[CorsHeaders.requestMethod]);
+      const parsedHeaders = parseRequestHeaders(stringValue(headers[CorsHeaders.requestHeaders]));
       // Malformed preflight input is never reflected into a response header.
       if (requestMethod === undefined || !(KNOWN_METHODS.has(requestMethod) || TOKEN.test(requestMethod)) || parsedHeaders === undefined) return malformedPreflightResult();
       requestHeaders = parsedHeaders;
