@@ -8,6 +8,7 @@ import { type IncomingHttpHeaders, METHODS } from 'node:http';
 import { ANY, TOKEN, type CorsPolicy } from './cors-policy.js';
 import { Memo } from './memo.js';
 import { parseRequestOrigin } from './origin.js';
+import { type FlatHeaders, PreflightAnswers } from './preflight-answers.js';
 
 export const CorsHeaders = {
   origin: 'origin',
@@ -154,6 +155,10 @@ export function deniedResult(isPreflight: boolean): CorsResult {
  * predicate runs, `Vary: Origin` is sent on denials too, and reflected values are validated tokens.
  */
 export class CorsService {
+  /** The last allowed preflights' results and headers (see PreflightAnswers). */
+  private readonly preflights = new PreflightAnswers();
+  private readonly writeResult = (result: CorsResult, response: CorsResponse): void => this.applyResult(result, response);
+
   /**
    * The result at once when the policy decides synchronously (listed origins and patterns, or a sync
    * predicate), in a Promise when its predicate is asynchronous.
@@ -171,25 +176,46 @@ export class CorsService {
   /**
    * evaluatePolicy, for a caller that has already parsed the request's origin and knows whether it is a
    * preflight. An any-origin policy without credentials allows whatever `origin` is (it answers `*`).
+   * `shared`: the caller only reads the result (the library's handler), so an allowed preflight's may be the frozen
+   * result of an earlier identical preflight (see PreflightAnswers); otherwise every result is the caller's own.
    */
-  evaluateOrigin(request: CorsRequest, policy: CorsPolicy, origin: string, preflight: boolean): CorsResult | Promise<CorsResult> {
-    let requestMethod: string | undefined;
-    let requestHeaders = NO_REQUEST_HEADERS;
-    if (preflight) {
-      // Each header read at a site of its own: one function reading both by a name passed in was a megamorphic load
-      // (bench/layer-functions.mjs).
-      const headers = request.headers;
-      requestMethod = stringValue(headers[CorsHeaders.requestMethod]);
-      const parsedHeaders = parseRequestHeaders(stringValue(headers[CorsHeaders.requestHeaders]));
-      // Malformed preflight input is never reflected into a response header.
-      if (requestMethod === undefined || !(KNOWN_METHODS.has(requestMethod) || TOKEN.test(requestMethod)) || parsedHeaders === undefined) return malformedPreflightResult();
-      requestHeaders = parsedHeaders;
+  evaluateOrigin(request: CorsRequest, policy: CorsPolicy, origin: string, preflight: boolean, shared = false): CorsResult | Promise<CorsResult> {
+    if (!preflight) {
+      const allowed = isAllowed(policy, origin);
+      if (typeof allowed === 'boolean') return allowedResult(policy, origin, allowed, false, undefined, NO_REQUEST_HEADERS);
+      return Promise.resolve(allowed).then((answer) => allowedResult(policy, origin, answer, false, undefined, NO_REQUEST_HEADERS));
     }
+    // Each header read at a site of its own: one function reading both by a name passed in was a megamorphic load
+    // (bench/layer-functions.mjs).
+    const headers = request.headers;
+    const requestMethod = stringValue(headers[CorsHeaders.requestMethod]);
+    const requestHeadersValue = stringValue(headers[CorsHeaders.requestHeaders]);
+    const kept = !shared || requestMethod === undefined ? undefined : this.preflights.find(policy, origin, requestMethod, requestHeadersValue);
+    if (kept !== undefined) {
+      // Valid when it was kept; allowed only if the policy still says so.
+      const allowed = isAllowed(policy, origin);
+      if (typeof allowed === 'boolean') return allowed ? kept : deniedResult(true);
+      return Promise.resolve(allowed).then((answer) => (answer ? kept : deniedResult(true)));
+    }
+    const requestHeaders = parseRequestHeaders(requestHeadersValue);
+    // Malformed preflight input is never reflected into a response header.
+    if (requestMethod === undefined || !(KNOWN_METHODS.has(requestMethod) || TOKEN.test(requestMethod)) || requestHeaders === undefined) return malformedPreflightResult();
+    const allowed = isAllowed(policy, origin);
+    const answer = (isOriginAllowed: boolean): CorsResult => {
+      if (!isOriginAllowed) return deniedResult(true);
+      const result = allowedResult(policy, origin, true, true, requestMethod, requestHeaders);
+      return shared ? this.preflights.keep(policy, origin, requestMethod, requestHeadersValue, result) : result;
+    };
+    if (typeof allowed === 'boolean') return answer(allowed);
+    return Promise.resolve(allowed).then(answer);
+  }
 
-    // The policy refuses `null` and invalid values; an any-origin policy still answers them `*` (checked only then).
-    const allowed = policy.isOriginAllowed(origin) || answersAnyOrigin(policy);
-    if (typeof allowed === 'boolean') return allowedResult(policy, origin, allowed, preflight, requestMethod, requestHeaders);
-    return Promise.resolve(allowed).then((isAllowed) => allowedResult(policy, origin, isAllowed, preflight, requestMethod, requestHeaders));
+  /**
+   * A preflight's answer as one flat header list for writeHead: Vary (merged with the response's own), then the
+   * access-control headers of an allowed one. Read, never changed: it may be shared with other preflights.
+   */
+  preflightHeaders(result: CorsResult, response: CorsResponse): Readonly<FlatHeaders> {
+    return this.preflights.headersOf(result, response, this.writeResult);
   }
 
   /** Writes the headers a result calls for; a denial writes only `Vary`. */
@@ -234,6 +260,11 @@ export function reapplyAccessControl(result: CorsResult, response: CorsResponse)
   if (current === exposed) return;
   const merged = current === undefined ? exposed : varyWith(current, result.allowedExposedHeaders);
   if (merged !== undefined) response.setHeader(CorsHeaders.exposeHeaders, merged);
+}
+
+/** The policy refuses `null` and invalid values; an any-origin policy still answers them `*` (checked only then). */
+function isAllowed(policy: CorsPolicy, origin: string): boolean | Promise<boolean> {
+  return policy.isOriginAllowed(origin) || answersAnyOrigin(policy);
 }
 
 function allowedResult(

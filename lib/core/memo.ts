@@ -19,7 +19,14 @@ export class Memo<V> {
   /** The recent slot the next key found or set takes (the oldest). */
   private next = 0;
 
-  constructor(private readonly max: number) {
+  /**
+   * `ownKeys`: the caller gives keys that are strings of their own already (see ownCopy; a Memo's answers), held as
+   * given: a later lookup with that same string then compares by identity, not by its characters.
+   */
+  constructor(
+    private readonly max: number,
+    private readonly ownKeys = false,
+  ) {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`A Memo holds at least one entry: got ${max}`);
   }
 
@@ -40,7 +47,7 @@ export class Memo<V> {
       return;
     }
     if (entries.size >= this.max) this.drop(entries.keys().next().value as string);
-    const entry: Entry<V> = { key: ownCopy(key), value };
+    const entry: Entry<V> = { key: this.ownKeys ? key : ownCopy(key), value };
     entries.set(entry.key, entry);
     this.remember(entry);
   }
@@ -88,6 +95,6 @@ interface Entry<V> {
  * strings in V8's generated code, but a slice (as `' ' + key` sliced makes) in its runtime, at several times the cost
  * (bench/layer-functions.mjs: String::SlowEquals). A JSON round trip copies any string exactly, into one piece.
  */
-function ownCopy(value: string): string {
+export function ownCopy(value: string): string {
   return JSON.parse(JSON.stringify(value)) as string;
 }

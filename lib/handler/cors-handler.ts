@@ -95,7 +95,8 @@ export class CorsHandler {
     // An any-origin policy answers `*` whatever the origin, so an unparsed value is evaluated but never reflected;
     // its denials (a malformed preflight) are logged and explained as any other's.
     const evaluated = origin ?? requestOrigin;
-    const result = this.cors.evaluateOrigin(req, answer, evaluated, preflight);
+    // Shared: the edges and the explainer only read the result.
+    const result = this.cors.evaluateOrigin(req, answer, evaluated, preflight, true);
     if (isPromiseLike(result)) return result.then((decided) => this.checkDenied(decided, evaluated, path, target, trace));
     return this.checkDenied(result, evaluated, path, target, trace);
   }

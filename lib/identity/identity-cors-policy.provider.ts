@@ -26,8 +26,9 @@ export interface IdentityCorsPolicyOptions {
  * policy name to the host's provider unchanged.
  */
 export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
-  // The identity policy depends on the origin alone; building it once per origin keeps the hot path light.
-  private readonly policies = new Memo<CorsPolicy>(1024);
+  // The identity policy depends on the origin alone; building it once per origin keeps the hot path light. Keyed by
+  // parseRequestOrigin's answers, strings of their own (found by identity).
+  private readonly policies = new Memo<CorsPolicy>(1024, true);
 
   constructor(
     private readonly options: IdentityCorsPolicyOptions,

@@ -129,10 +129,9 @@ export abstract class NodeCorsEdge {
     // Answered and ended right here: nothing can replace Vary afterwards, so Vary is written now. Given to writeHead
     // at once: each setHeader on Node's response costs about as much as the rest of the preflight's headers together.
     // No Content-Length: a 204 has no body, and RFC 9110 (8.6) forbids the header on it.
-    const pending = new PendingHeaders(res);
-    this.cors.applyResult(result, pending);
+    const headers = this.cors.preflightHeaders(result, res);
     reply?.hijack();
-    res.writeHead(204, pending.headers as OutgoingHttpHeader[]);
+    res.writeHead(204, headers as OutgoingHttpHeader[]);
     res.end();
     return true;
   }
@@ -184,27 +183,6 @@ export abstract class NodeCorsEdge {
  */
 export function leftToFramework(target: RouteTarget, origin: string | undefined, host: string | undefined): boolean {
   return target.kind === 'unrouted' || (target.kind === 'identity' && origin !== undefined && mayBeSameOrigin(origin, host));
-}
-
-/**
- * A response's headers collected for one writeHead call (a preflight's answer): Node's writeHead takes them without
- * the per-header bookkeeping of setHeader when the response has none set yet. A flat `[name, value, …]` list, as
- * writeHead accepts (HTTP/2's compatibility API too): an object keyed by each name cost V8 a megamorphic store per
- * header, and Node a property check per header (bench/layer-instructions.sh).
- */
-export class PendingHeaders implements CorsResponse {
-  readonly headers: Array<string | number | readonly string[]> = [];
-
-  constructor(private readonly res: ServerResponse) {}
-
-  /** The response's own: the CorsService reads a header before it writes it, once. */
-  getHeader(name: string): number | string | string[] | undefined {
-    return this.res.getHeader(name);
-  }
-
-  setHeader(name: string, value: number | string | readonly string[]): void {
-    this.headers.push(name, value);
-  }
 }
 
 /**

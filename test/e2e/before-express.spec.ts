@@ -136,7 +136,7 @@ describe.each([
   });
 
   it('hands a preflight whose handling failed to Express once, without handling it a second time there', async () => {
-    const broken = breakCorsService(app, 'applyResult');
+    const broken = breakCorsService(app, 'preflightHeaders');
     try {
       const res = await preflight(app, '/api/open', A, 'GET');
       expect(broken.calls()).toBe(1);

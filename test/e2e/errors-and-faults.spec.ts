@@ -275,7 +275,7 @@ describe.each(MOUNTS)("the library's own failure while handling a request (%s)",
   const failures = (what: string) => logger.at('error').filter((line) => line.includes(`CORS handling failed for ${what}`));
 
   it('a preflight: handled once, not answered by the library, logged; the next one is answered', async () => {
-    const broken = breakCorsService(app, 'applyResult');
+    const broken = breakCorsService(app, 'preflightHeaders');
     try {
       const res = await request(app.getHttpServer()).options('/h/plain').set('Origin', A).set('Access-Control-Request-Method', 'GET');
       expect(broken.calls()).toBe(1);
