@@ -8,7 +8,7 @@ import { type IncomingHttpHeaders, METHODS } from 'node:http';
 import { ANY, TOKEN, type CorsPolicy } from './cors-policy.js';
 import { Memo } from './memo.js';
 import { parseRequestOrigin } from './origin.js';
-import { type FlatHeaders, PreflightAnswers } from './preflight-answers.js';
+import { type FlatHeaders, PendingHeaders, PreflightAnswers } from './preflight-answers.js';
 
 export const CorsHeaders = {
   origin: 'origin',
@@ -212,9 +212,15 @@ export class CorsService {
 
   /**
    * A preflight's answer as one flat header list for writeHead: Vary (merged with the response's own), then the
-   * access-control headers of an allowed one. Read, never changed: it may be shared with other preflights.
+   * access-control headers of an allowed one; the caller's own list.
    */
-  preflightHeaders(result: CorsResult, response: CorsResponse): Readonly<FlatHeaders> {
+  preflightHeaders(result: CorsResult, response: CorsResponse): FlatHeaders {
+    // A subclass's (or a replaced) applyResult may write something else, or differently each time: built each time.
+    if (this.applyResult !== CorsService.prototype.applyResult || this.applyAccessControl !== CorsService.prototype.applyAccessControl) {
+      const list = new PendingHeaders(response);
+      this.applyResult(result, list);
+      return list.headers;
+    }
     return this.preflights.headersOf(result, response, this.writeResult);
   }
 

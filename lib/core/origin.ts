@@ -111,8 +111,7 @@ export function normalizeExactOrigin(value: unknown): string {
   if (rest !== '') {
     throw new InvalidOriginError(value, `${quote(value)} is a URL, not an origin: use '${origin}'`);
   }
-  // The caller's own string when it is the serialization: a request's origin (parseRequestOrigin's) then finds it by identity.
-  return origin === value ? value : origin;
+  return origin;
 }
 
 /**

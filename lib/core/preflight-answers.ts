@@ -4,11 +4,12 @@
  * headers) again and again, and evaluating it, building its result and then its headers cost about 1 k instructions
  * of an identity preflight of 27 k (bench/layer-instructions.sh, Fastify (fd)); a hit costs a few compares.
  *
- * What a result depends on is all in the key: the policy (frozen, so the same object is the same data), the origin,
- * and the raw Access-Control-Request-Method and -Headers values. Whether the origin is allowed is not remembered:
+ * What a result depends on is all in the key: the policy (a CorsPolicy freezes itself: the same object is the same
+ * data), the origin, and the raw Access-Control-Request-Method and -Headers values. Whether the origin is allowed is not remembered:
  * the policy is asked on every preflight (a predicate's or ICorsPolicyService's answer may change). Only valid
  * preflights that were allowed are kept, frozen, since every hit shares them. A few slots compared with `===`: a
  * Map would hash each fresh request string first, and attackers choose these values (a miss only evaluates again).
+ * The slots hold their last four policies and request strings (each at most a request header's size) until replaced.
  */
 import type { CorsPolicy } from './cors-policy.js';
 import type { CorsResponse, CorsResult } from './cors.service.js';
@@ -23,7 +24,7 @@ interface Answer {
   requestHeaders: string | undefined;
   result: CorsResult | undefined;
   /** The result's headers for a response with no Vary of its own; built on the first preflight that needs them. */
-  headers: Readonly<FlatHeaders> | undefined;
+  headers: FlatHeaders | undefined;
 }
 
 /** How many answers are kept: a browser app's few origins and requests; more would cost every miss a compare. */
@@ -51,8 +52,13 @@ export class PreflightAnswers {
     return undefined;
   }
 
-  /** Keeps an allowed preflight's result (frozen: every hit shares it) in the oldest slot; returns it. */
+  /**
+   * Keeps an allowed preflight's result (frozen: every hit shares it) in the oldest slot, and returns it; or returns
+   * the one kept meanwhile (concurrent misses of one preflight, decided asynchronously), which keeps its slot.
+   */
   keep(policy: CorsPolicy, origin: string, requestMethod: string, requestHeaders: string | undefined, result: CorsResult): CorsResult {
+    const held = this.find(policy, origin, requestMethod, requestHeaders);
+    if (held !== undefined) return held;
     Object.freeze(result.allowedMethods);
     Object.freeze(result);
     const answer = this.answers[this.next]!;
@@ -67,16 +73,17 @@ export class PreflightAnswers {
   }
 
   /**
-   * The headers `write` produces for a kept result on a response with no Vary of its own, built once per result;
-   * for any other result or response, built each time.
+   * The headers `write` produces for a result, as a list of the caller's own: for a kept result on a response with no
+   * Vary of its own, a copy of the list built the first time; for any other result or response, built each time.
    */
-  headersOf(result: CorsResult, response: CorsResponse, write: (result: CorsResult, response: CorsResponse) => void): Readonly<FlatHeaders> {
+  headersOf(result: CorsResult, response: CorsResponse, write: (result: CorsResult, response: CorsResponse) => void): FlatHeaders {
     const answer = response.getHeader('vary') === undefined ? this.keptFor(result) : undefined;
-    if (answer?.headers !== undefined) return answer.headers;
-    const list = new HeaderList(response);
+    // A copy: a writeHead wrapper (an APM agent's, the app's) may change the list it is given. Not a frozen list
+    // shared instead: Node's writeHead reads a frozen list's elements in its generic path, about 0.6 k more.
+    if (answer?.headers !== undefined) return answer.headers.slice();
+    const list = new PendingHeaders(response);
     write(result, list);
-    // Not frozen: Node's writeHead reads a frozen list's elements in its generic (slower) path, about 0.6 k more.
-    if (answer !== undefined) answer.headers = list.headers;
+    if (answer !== undefined) answer.headers = list.headers.slice();
     return list.headers;
   }
 
@@ -93,7 +100,7 @@ export class PreflightAnswers {
  * writeHead accepts (HTTP/2's compatibility API too): an object keyed by each name cost V8 a megamorphic store per
  * header, and Node a property check per header (bench/layer-instructions.sh).
  */
-export class HeaderList implements CorsResponse {
+export class PendingHeaders implements CorsResponse {
   readonly headers: FlatHeaders = [];
 
   constructor(private readonly response: CorsResponse) {}

@@ -6,7 +6,7 @@
  * Over 200 lines because the writeHead hook and the headers it corrects (RULES 8, 19) belong with the marks they read.
  */
 import type { IncomingMessage, OutgoingHttpHeader, ServerResponse } from 'node:http';
-import { type CorsResponse, type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
+import { type CorsResult, CorsService, isPreflightRequest, appendVary, reapplyAccessControl, varyWith, VARY_ORIGIN } from '../core/cors.service.js';
 import { isPromiseLike, type MaybePromise } from '../core/maybe-promise.js';
 import { mayBeSameOrigin } from '../core/origin.js';
 import type { CorsHandler } from '../handler/cors-handler.js';

@@ -1,4 +1,5 @@
 import { Controller, Module, Post, type INestApplication } from '@nestjs/common';
+import type request from 'supertest';
 import { DefaultCorsPolicyService, ICorsPolicyService, IdentityCorsModule } from 'nest-identity-cors';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
@@ -148,5 +149,50 @@ describe('DefaultCorsPolicyService through options', () => {
       `CORS request denied (origin-invalid, policy 'partner'): the Origin header is not a serialized origin; e.g. Origin "https://bad.example/" to "/api/partner"`,
     ]);
     await app.close();
+  });
+});
+
+describe('the same identity preflight, again and again, while ICorsPolicyService changes its answer', () => {
+  // The CorsService remembers an allowed preflight's answer (lib/core/preflight-answers.ts), but asks the service
+  // every time (RULES 11): each preflight gets what the service says now, and an allowed one its full answer.
+  it.each([true, false])('answers each as the service says now (handleBeforeExpress: %s)', async (handleBeforeExpress) => {
+    let allows = true;
+    const service = { isOriginAllowed: (origin: string) => allows && origin === SPA };
+    @Module({
+      imports: [IdentityCorsModule.forRoot({ handleBeforeExpress, identity: { preflightCacheDuration: 600 } }, { corsPolicyService: { useValue: service } })],
+      controllers: [IdentityController],
+    })
+    class AppModule {}
+    // Not createApp: its check that the explainer agrees with each response explains them again at the end, when the
+    // service's answer is no longer what it was.
+    const app = await createNestApp(AppModule, { logger: false, abortOnError: false });
+    await initApp(app);
+    const send = () =>
+      server(app).options('/connect/token').set('Origin', SPA).set('Access-Control-Request-Method', 'POST').set('Access-Control-Request-Headers', 'content-type, dpop');
+    const allowedAnswer = {
+      status: 204,
+      origin: SPA,
+      methods: 'POST',
+      headers: 'content-type,dpop',
+      maxAge: '600',
+      vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
+    };
+    const answer = (res: request.Response) => ({
+      status: res.status,
+      origin: acao(res),
+      methods: res.headers['access-control-allow-methods'],
+      headers: res.headers['access-control-allow-headers'],
+      maxAge: res.headers['access-control-max-age'],
+      vary: res.headers.vary,
+    });
+    try {
+      for (const allowed of [true, true, true, false, false, true, false, true]) {
+        allows = allowed;
+        const expected = allowed ? allowedAnswer : { status: 204, origin: undefined, methods: undefined, headers: undefined, maxAge: undefined, vary: 'Origin' };
+        expect([allowed, answer(await send())]).toEqual([allowed, expected]);
+      }
+    } finally {
+      await app.close();
+    }
   });
 });

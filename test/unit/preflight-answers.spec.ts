@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { CorsPolicyBuilder, CorsService, type CorsResult } from 'nest-identity-cors';
-import { HeaderList } from '../../lib/core/preflight-answers.js';
+import { PendingHeaders, PreflightAnswers } from '../../lib/core/preflight-answers.js';
 import { FakeResponse, preflight } from '../support/fake-http.js';
 
 // The remembered preflight answers (lib/core/preflight-answers.ts) must never change an answer: whatever the order of
@@ -33,7 +33,7 @@ function headersOf(cors: CorsService, result: CorsResult, vary: string | undefin
   const response = new FakeResponse();
   if (vary !== undefined) response.setHeader('Vary', vary);
   if (shared) return [...cors.preflightHeaders(result, response)];
-  const list = new HeaderList(response);
+  const list = new PendingHeaders(response);
   cors.applyResult(result, list);
   return list.headers;
 }
@@ -80,5 +80,86 @@ describe('CorsService: preflight answers it remembers (PreflightAnswers)', () =>
     const denied = await cors.evaluateOrigin(preflight('https://a.example', 'GET'), policy, 'https://a.example', true, true);
     expect([allowed.isOriginAllowed, denied.isOriginAllowed, denied.allowedOrigin]).toEqual([true, false, undefined]);
     expect(headersOf(cors, denied, undefined, true)).toEqual(['Vary', 'Origin']);
+  });
+});
+
+describe('PreflightAnswers: what it keeps and reuses', () => {
+  const policy = policies[0]!;
+  const evaluate = (cors: CorsService, origin: string, method: string) => cors.evaluateOrigin(preflight(origin, method, 'x-a'), policy, origin, true, true) as CorsResult;
+
+  it('keeps the last four allowed preflights: a fifth takes the oldest slot', () => {
+    const cors = new CorsService();
+    const methods = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH'];
+    const first = methods.map((method) => evaluate(cors, 'https://a.example', method));
+    // PATCH took GET's slot; the others are found (a hit moves nothing), GET is evaluated again.
+    const again = [...methods.slice(1), 'GET'].map((method) => evaluate(cors, 'https://a.example', method));
+    expect(again.map((result, i) => result === first[(i + 1) % methods.length])).toEqual([true, true, true, true, false]);
+    expect(again[4]).toEqual(first[0]);
+  });
+
+  it('builds a kept result\'s headers once for responses without a Vary of their own, and gives each caller its own copy', () => {
+    const answers = new PreflightAnswers();
+    const result = answers.keep(policy, 'https://a.example', 'GET', undefined, evaluate(new CorsService(), 'https://a.example', 'GET'));
+    let writes = 0;
+    const write = (written: CorsResult, response: { setHeader(name: string, value: string): void }) => {
+      writes += 1;
+      response.setHeader('Vary', 'Origin');
+      response.setHeader('Access-Control-Allow-Origin', String(written.allowedOrigin));
+    };
+    const first = answers.headersOf(result, new FakeResponse(), write);
+    first.push('X-Changed-By-A-Wrapper', 'yes');
+    const second = answers.headersOf(result, new FakeResponse(), write);
+    expect(writes).toBe(1);
+    expect(second).toEqual(['Vary', 'Origin', 'Access-Control-Allow-Origin', 'https://a.example']);
+    expect(second).not.toBe(first);
+    const withVary = new FakeResponse();
+    withVary.setHeader('Vary', 'Accept');
+    answers.headersOf(result, withVary, write);
+    expect(writes).toBe(2);
+    // A result it does not keep (another slot took it) is written each time.
+    const other = evaluate(new CorsService(), 'https://b.example', 'GET');
+    answers.headersOf(other, new FakeResponse(), write);
+    answers.headersOf(other, new FakeResponse(), write);
+    expect(writes).toBe(4);
+  });
+
+  it('gives a slot its new result\'s headers, not those of the result it held before', () => {
+    const cors = new CorsService();
+    const response = () => new FakeResponse();
+    const oldest = evaluate(cors, 'https://a.example', 'GET');
+    expect(cors.preflightHeaders(oldest, response())).toContain('GET');
+    for (const method of ['PUT', 'POST', 'DELETE', 'PATCH']) evaluate(cors, 'https://a.example', method);
+    const newest = evaluate(cors, 'https://b.example', 'PUT');
+    expect(cors.preflightHeaders(newest, response())).toEqual([
+      'Vary', 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
+      'Access-Control-Allow-Origin', 'https://b.example',
+      'Access-Control-Allow-Methods', 'PUT',
+      'Access-Control-Allow-Headers', 'x-a',
+    ]);
+  });
+
+  it('keeps one result for concurrent misses of one preflight decided asynchronously', async () => {
+    const cors = new CorsService();
+    const asyncPolicy = policies[5]!;
+    predicateAllows = true;
+    const results = await Promise.all(Array.from({ length: 6 }, () => cors.evaluateOrigin(preflight('https://a.example', 'GET', 'x-a'), asyncPolicy, 'https://a.example', true, true)));
+    expect(results.every((result) => result === results[0])).toBe(true);
+    // The other slots were not taken by copies: four more preflights kept, and the first is still found.
+    for (const method of ['PUT', 'POST', 'DELETE']) await cors.evaluateOrigin(preflight('https://a.example', method, 'x-a'), asyncPolicy, 'https://a.example', true, true);
+    expect(await cors.evaluateOrigin(preflight('https://a.example', 'GET', 'x-a'), asyncPolicy, 'https://a.example', true, true)).toBe(results[0]);
+  });
+
+  it('writes with a subclass\'s applyResult every time (its headers are not reused)', () => {
+    let calls = 0;
+    class Stamped extends CorsService {
+      override applyResult(result: CorsResult, response: { getHeader(name: string): unknown; setHeader(name: string, value: string): unknown }): void {
+        super.applyResult(result, response as never);
+        response.setHeader('X-Stamp', String(++calls));
+      }
+    }
+    const cors = new Stamped();
+    const result = evaluate(cors, 'https://a.example', 'GET');
+    expect(cors.preflightHeaders(result, new FakeResponse())).toContain('1');
+    expect(cors.preflightHeaders(result, new FakeResponse())).toContain('2');
   });
 });
