@@ -216,7 +216,7 @@ export class CorsService {
    */
   preflightHeaders(result: CorsResult, response: CorsResponse): FlatHeaders {
     // A subclass's (or a replaced) applyResult may write something else, or differently each time: built each time.
-    if (this.applyResult !== CorsService.prototype.applyResult || this.applyAccessControl !== CorsService.prototype.applyAccessControl) {
+    if (this.applyResult !== OWN_APPLY_RESULT || this.applyAccessControl !== OWN_APPLY_ACCESS_CONTROL) {
       const list = new PendingHeaders(response);
       this.applyResult(result, list);
       return list.headers;
@@ -246,6 +246,9 @@ export class CorsService {
     }
   }
 }
+
+/** CorsService's own writers, read once: read from its prototype per preflight they cost about 0.1 k instructions. */
+const { applyResult: OWN_APPLY_RESULT, applyAccessControl: OWN_APPLY_ACCESS_CONTROL } = CorsService.prototype;
 
 /**
  * Puts back the access-control headers of an allowed actual response that the app removed or replaced

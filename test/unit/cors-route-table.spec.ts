@@ -84,6 +84,18 @@ describe('CorsRouteTable', () => {
     expect(matcher.calls).toBe(3);
   });
 
+  it('remembers every method Node knows on one path, more than a browser app uses (its recent ones and the rest)', () => {
+    const { routes, matcher } = table({ name: 'global' });
+    const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'PROPFIND', 'SEARCH', 'QUERY'];
+    const answers = methods.map((method) => routes.resolve(method, '/items'));
+    for (let round = 0; round < 2; round++) {
+      // Methods given as a request's are: strings of their own, equal to those remembered.
+      expect(methods.map((method) => routes.resolve(` ${method}`.slice(1), '/items'))).toEqual(answers);
+    }
+    expect(answers.map((target) => target?.kind)).toEqual(['route', 'route', ...Array(8).fill('unrouted')]);
+    expect(matcher.calls).toBe(methods.length);
+  });
+
   it('does not remember methods Node does not know (a preflight may ask about any token)', () => {
     const { routes, matcher } = table({ name: 'global' });
     for (let i = 0; i < 3; i++) expect(routes.resolve('FROBNICATE', '/items')).toEqual({ kind: 'unrouted', policyName: 'global' });
