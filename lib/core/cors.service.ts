@@ -8,7 +8,7 @@ import { type IncomingHttpHeaders, METHODS } from 'node:http';
 import { ANY, TOKEN, type CorsPolicy } from './cors-policy.js';
 import { Memo } from './memo.js';
 import { parseRequestOrigin } from './origin.js';
-import { type FlatHeaders, PendingHeaders, PreflightAnswers } from './preflight-answers.js';
+import { type FlatHeaders, PreflightAnswers } from './preflight-answers.js';
 
 export const CorsHeaders = {
   origin: 'origin',
@@ -216,12 +216,8 @@ export class CorsService {
    */
   preflightHeaders(result: CorsResult, response: CorsResponse): FlatHeaders {
     // A subclass's (or a replaced) applyResult may write something else, or differently each time: built each time.
-    if (this.applyResult !== OWN_APPLY_RESULT || this.applyAccessControl !== OWN_APPLY_ACCESS_CONTROL) {
-      const list = new PendingHeaders(response);
-      this.applyResult(result, list);
-      return list.headers;
-    }
-    return this.preflights.headersOf(result, response, this.writeResult);
+    const reusable = this.applyResult === OWN_APPLY_RESULT && this.applyAccessControl === OWN_APPLY_ACCESS_CONTROL;
+    return this.preflights.headersOf(result, response, this.writeResult, reusable);
   }
 
   /** Writes the headers a result calls for; a denial writes only `Vary`. */

@@ -74,10 +74,11 @@ export class PreflightAnswers {
 
   /**
    * The headers `write` produces for a result, as a list of the caller's own: for a kept result on a response with no
-   * Vary of its own, a copy of the list built the first time; for any other result or response, built each time.
+   * Vary of its own, when `reusable` (the same `write` always writes the same), a copy of the list built the first
+   * time; otherwise built each time.
    */
-  headersOf(result: CorsResult, response: CorsResponse, write: (result: CorsResult, response: CorsResponse) => void): FlatHeaders {
-    const answer = response.getHeader('vary') === undefined ? this.keptFor(result) : undefined;
+  headersOf(result: CorsResult, response: CorsResponse, write: (result: CorsResult, response: CorsResponse) => void, reusable: boolean): FlatHeaders {
+    const answer = reusable && response.getHeader('vary') === undefined ? this.keptFor(result) : undefined;
     // A copy: a writeHead wrapper (an APM agent's, the app's) may change the list it is given. Not a frozen list
     // shared instead: Node's writeHead reads a frozen list's elements in its generic path, about 0.6 k more.
     if (answer?.headers !== undefined) return answer.headers.slice();

@@ -106,20 +106,20 @@ describe('PreflightAnswers: what it keeps and reuses', () => {
       response.setHeader('Vary', 'Origin');
       response.setHeader('Access-Control-Allow-Origin', String(written.allowedOrigin));
     };
-    const first = answers.headersOf(result, new FakeResponse(), write);
+    const first = answers.headersOf(result, new FakeResponse(), write, true);
     first.push('X-Changed-By-A-Wrapper', 'yes');
-    const second = answers.headersOf(result, new FakeResponse(), write);
+    const second = answers.headersOf(result, new FakeResponse(), write, true);
     expect(writes).toBe(1);
     expect(second).toEqual(['Vary', 'Origin', 'Access-Control-Allow-Origin', 'https://a.example']);
     expect(second).not.toBe(first);
     const withVary = new FakeResponse();
     withVary.setHeader('Vary', 'Accept');
-    answers.headersOf(result, withVary, write);
+    answers.headersOf(result, withVary, write, true);
     expect(writes).toBe(2);
     // A result it does not keep (another slot took it) is written each time.
     const other = evaluate(new CorsService(), 'https://b.example', 'GET');
-    answers.headersOf(other, new FakeResponse(), write);
-    answers.headersOf(other, new FakeResponse(), write);
+    answers.headersOf(other, new FakeResponse(), write, true);
+    answers.headersOf(other, new FakeResponse(), write, true);
     expect(writes).toBe(4);
   });
 
