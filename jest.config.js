@@ -37,7 +37,7 @@ const base = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   setupFiles: ['<rootDir>/test/support/nest-log-levels.ts'],
-  // The in-app explainer must agree with every response a createApp app sends (issue 18).
+  // The in-app explainer must agree with every response a createApp app sends (RULES 22).
   setupFilesAfterEnv: ['<rootDir>/test/support/explain-agreement.setup.ts'],
   testPathIgnorePatterns: [
     '/node_modules/',
@@ -53,7 +53,7 @@ const expressOnly = ['<rootDir>/test/e2e/before-express.spec.ts', '<rootDir>/tes
 const fastifyOnly = ['<rootDir>/test/e2e/fastify-routing.spec.ts', '<rootDir>/test/e2e/fastify-attacks.spec.ts'];
 
 /**
- * Two projects (issue 16): "express" runs the whole suite, as before Fastify (but for the Fastify-only suites); "fastify" runs the suites that build
+ * Two projects, one set of expectations for both platforms (RULES 23): "express" runs the whole suite, as before Fastify (but for the Fastify-only suites); "fastify" runs the suites that build
  * Nest apps again on Nest's FastifyAdapter (test/support/platform.ts), against the same expectations.
  * `npm test` runs both; `npm test -- --selectProjects fastify` one of them; `npm test -- <path>` a file in each project that has it.
  */

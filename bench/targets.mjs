@@ -1,4 +1,4 @@
-// The targets of issue 6 (Express) and issue 16 (Fastify) and the paired ratios they are judged by, shared by run.mjs (one run) and pool.mjs
+// The performance targets (docs/performance.md, Targets) and the paired ratios they are judged by, shared by run.mjs (one run) and pool.mjs
 // (several runs' cycles together).
 
 /** Each target: what it compares, the configuration, its base, the scenario, and the threshold. */

@@ -220,7 +220,7 @@ export class CorsService {
     return this.preflights.headersOf(result, response, this.writeResult, reusable);
   }
 
-  /** Writes the headers a result calls for; a denial writes only `Vary`. */
+  /** Writes the headers a result calls for (RULES 6); a denial writes only `Vary` (RULES 7, 8). */
   applyResult(result: CorsResult, response: CorsResponse): void {
     // The usual case, an actual request varying on Origin alone, without building the list.
     appendVary(response, result.varyByOrigin && !result.varyByRequestMethod && !result.varyByRequestHeaders ? VARY_ORIGIN : varyFields(result));

@@ -76,7 +76,7 @@ export interface CorsExplanation {
  * Explains what the library would do with a request, without sending anything: for tests, health pages
  * and support. It takes the request as the Express edge does (preflight = OPTIONS + Access-Control-Request-Method,
  * looked up by the requested method), then asks the same route table and the same CorsHandler.decide that real
- * requests go through, and writes the result with the same CorsService: its answer cannot drift from theirs.
+ * requests go through, and writes the result with the same CorsService: its answer cannot drift from theirs (RULES 22).
  * A policy service or predicate is asked as for a real request (a counting or caching service counts it too).
  */
 export class CorsExplainer {

@@ -207,7 +207,7 @@ function ignoredPolicyOptions(options: ResolvedCorsOptions): string[] {
   return [options.policies.size > 0 ? 'policies' : '', options.defaultPolicy ? 'defaultPolicy' : ''].filter(Boolean);
 }
 
-/** Says at startup which setting wins when a host's service or provider makes options moot, and how to silence it. */
+/** Says at startup which setting wins when a host's service or provider makes options moot, and how to silence it (RULES 15). */
 function noteIgnored(notes: StartupNote[], from: string, winner: object, ignored: string[], role: string): void {
   if (ignored.length === 0) return;
   const name = winner.constructor?.name ?? 'anonymous';

@@ -208,8 +208,8 @@ function isPolicyDefinition(value: unknown): value is CorsPolicyDefinition {
 
 /**
  * identity.clients replaces DefaultCorsPolicyService, and allowAll makes an allow-list moot: options that would be
- * ignored are refused, naming both and the fix. An empty allowedOrigins list is no conflict (it often comes from
- * an unset environment variable).
+ * ignored are refused, naming both and the fix (RULES 15). An empty allowedOrigins list is no conflict (it often comes
+ * from an unset environment variable).
  */
 function identityConflicts(identity: unknown): string[] {
   if (typeof identity !== 'object' || identity === null) return [];

@@ -29,7 +29,7 @@ async function startupError(metadata: ModuleMetadata): Promise<IdentityCorsOptio
   return error as IdentityCorsOptionsError;
 }
 
-describe('@EnableCors names are checked at startup, with a did-you-mean (issue 14, item 8)', () => {
+describe('@EnableCors names are checked at startup, with a did-you-mean (RULES 16)', () => {
   function controllers(name: string, level: 'class' | 'handler') {
     @Controller('partner')
     @(level === 'class' ? EnableCors(name) : () => undefined)
@@ -76,7 +76,7 @@ describe('@EnableCors names are checked at startup, with a did-you-mean (issue 1
   });
 });
 
-describe('a host service or provider that makes options moot is named at startup (issue 14, item 7)', () => {
+describe('a host service or provider that makes options moot is named at startup (RULES 15)', () => {
   @Injectable()
   class TenantCorsPolicyService implements ICorsPolicyService {
     async isOriginAllowed(origin: string) {
@@ -137,7 +137,7 @@ describe('a host service or provider that makes options moot is named at startup
   });
 });
 
-describe('an async predicate with credentials is asked at startup (issue 14, item 4)', () => {
+describe('an async predicate with credentials is asked at startup (RULES 9)', () => {
   it('refuses one that allows an origin no site uses', async () => {
     const error = await startupError({
       imports: [IdentityCorsModule.forRoot({ policies: { open: (b) => b.setIsOriginAllowed(async () => true).allowCredentials() } })],

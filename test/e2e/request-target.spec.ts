@@ -123,7 +123,7 @@ describe.each([
     });
   });
 
-  it('the examples of issue 14 get their route treatment', async () => {
+  it('absolute-form targets get their route treatment (@DisableCors, identity endpoint and its preflight), and an escape that does not decode gets no CORS from an origin the route does not allow', async () => {
     const disabled = await send('GET', 'http://id.example/internal', { Origin: EVIL });
     expect(disabled.status).toBe(200);
     expect(disabled.headers['access-control-allow-origin']).toBeUndefined();

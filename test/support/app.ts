@@ -24,7 +24,7 @@ export async function createApp(
   const app = await createNestApp(moduleRef, { logger: false });
   options.configure?.(app);
   await initApp(app);
-  // Every request the app serves is explained too, and must agree with the response (issue 18).
+  // Every request the app serves is explained too, and must agree with the response (RULES 22).
   checkExplainerAgreement(app, options.explainerAgreement);
   return app;
 }

@@ -17,8 +17,8 @@ function platformFromEnv(value: string | undefined): Platform {
 export const PLATFORM: Platform = platformFromEnv(process.env.NEST_PLATFORM);
 
 /**
- * The value for the platform the suite runs on: where the platforms legitimately differ, a spec states both
- * expectations side by side, e.g. `onPlatform({ express: 200, fastify: 404 })`.
+ * The value for the platform the suite runs on: where the platforms themselves answer differently (RULES 23), a spec
+ * states both expectations side by side, e.g. `onPlatform({ express: 200, fastify: 404 })`.
  */
 export function onPlatform<T>(values: Record<Platform, T>): T {
   return values[PLATFORM];

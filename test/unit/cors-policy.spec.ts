@@ -42,7 +42,7 @@ function applyFix(message: string, setup: Setup, values: unknown[], bad: unknown
 
 describe('a refused policy names the bad value and a fix that is itself accepted', () => {
   it.each<[string, Setup, unknown[], unknown]>([
-    // public suffixes, ICANN and private sections (issue 14, item 4)
+    // public suffixes, ICANN and private sections (RULES 2)
     ['a pattern under a TLD', origins, ['https://*.com'], 'https://*.com'],
     ['a pattern under a two-label ICANN suffix', origins, ['https://*.co.uk'], 'https://*.co.uk'],
     ['a pattern under a private-section suffix', origins, ['https://*.github.io'], 'https://*.github.io'],

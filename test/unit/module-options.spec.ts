@@ -23,7 +23,7 @@ function withValue(options: Record<string, unknown>, path: string, value: unknow
   return copy;
 }
 
-describe('contradictory identity options are refused, naming both and the fix (issue 14, item 7)', () => {
+describe('contradictory identity options are refused, naming both and the fix (RULES 15)', () => {
   const clients = [{ clientId: 'spa', allowedCorsOrigins: ['https://spa.example'] }];
   it.each<[string, Record<string, unknown>, string, string]>([
     ['clients with allowedOrigins', { clients, allowedOrigins: ['https://a.example'] }, 'identity.allowedOrigins', 'identity.clients'],
@@ -55,7 +55,7 @@ describe('contradictory identity options are refused, naming both and the fix (i
   });
 });
 
-describe('option messages name the value and a fix that is itself accepted (issue 14, item 8)', () => {
+describe('option messages name the value and a fix that is itself accepted (RULES 16)', () => {
   it.each<[string, Record<string, unknown>, string]>([
     ['a misspelled identity option', { identity: { corsPath: ['/connect/token'] } }, 'corsPath'],
     ['a misspelled module option', { polices: {} }, 'polices'],

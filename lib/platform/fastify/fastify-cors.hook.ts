@@ -2,7 +2,8 @@
  * The Fastify edge: decides actual requests in the first request hook of Nest's FastifyAdapter (`setOnRequestHook`,
  * ahead of Nest middleware, `app.enableCors()`'s hook, body parsing, guards and handlers) and writes their headers
  * into the reply's (Fastify sends them with every response, errors included); answers preflights of CORS routes
- * from a listener on the HTTP server, before Fastify (or in the hook: handleBeforeExpress false, rewriteUrl).
+ * from a listener on the HTTP server, before Fastify (or in the hook: handleBeforeExpress false, rewriteUrl): the same
+ * headers as on Express (RULES 23).
  * Over 200 lines because the route records, the hook slot and the server listener each need the others' state; the
  * speed tricks of this platform live here, each with what it measured.
  */
