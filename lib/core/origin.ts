@@ -181,9 +181,11 @@ export function serverOrigin(protocol: string, host: string | undefined): string
 }
 
 /**
- * False when an origin cannot be the server's own for this Host header, because their host
- * names differ: a cheap test that needs no scheme (only Express knows it, honouring `trust proxy`).
- * True means "compare with serverOrigin": a Host spelled unusually only costs that comparison.
+ * False when an origin cannot be the server's own for this Host header, whatever the server's protocol: their host
+ * names differ, or their ports do (a scheme's default port counts as given: `https://id.example` and
+ * `id.example:443`). So an app on `localhost:3000` called from `http://localhost:4200` is cross-origin here too.
+ * A cheap test that needs no protocol (only the framework knows it, honouring `trust proxy`): true means "compare
+ * with serverOrigin", and a Host spelled unusually only costs that comparison.
  * Runs twice per identity request: its first steps are the cheapest that tell the usual cross-origin request apart
  * (counted under callgrind: a search for `://` cost about three times a search for `:`, which cost more than the
  * scheme's length told by a character and the first letters' test).
@@ -199,8 +201,23 @@ export function mayBeSameOrigin(origin: string, host: string | undefined): boole
   const length = hostNameLength(origin, start);
   // Names of different lengths differ: told apart without lower-casing.
   if (length !== hostNameLength(host, 0)) return false;
-  return origin.slice(start, start + length).toLowerCase() === host.slice(0, length).toLowerCase();
+  if (origin.slice(start, start + length).toLowerCase() !== host.slice(0, length).toLowerCase()) return false;
+  return portsMayMatch(origin.slice(0, start - 3), origin.slice(start + length), host.slice(length));
 }
+
+/**
+ * Whether serverOrigin could give an origin with this scheme and `:port` part ('' or ':' for none) for a Host with
+ * this `:port` part: as the URL standard serializes a port, a number without leading zeros, dropped when it is the
+ * scheme's default. The server's protocol must then be the origin's scheme, whose default port is the one that counts.
+ */
+function portsMayMatch(scheme: string, originPort: string, hostPort: string): boolean {
+  const given = hostPort.length > 1 ? Number(hostPort.slice(1)) : undefined;
+  if (originPort.length > 1) return given === Number(originPort.slice(1));
+  return given === undefined || given === DEFAULT_PORTS.get(scheme.toLowerCase());
+}
+
+/** The default ports of the URL standard's special schemes; other schemes have none (a port given is kept). */
+const DEFAULT_PORTS: ReadonlyMap<string, number> = new Map([['http', 80], ['https', 443], ['ws', 80], ['wss', 443], ['ftp', 21]]);
 
 /** The length of the host name in the authority `host[:port]` that starts at `from`: without a trailing `:digits`. */
 function hostNameLength(authority: string, from: number): number {

@@ -193,6 +193,14 @@ describe.each([
     expect(maybeSame.headers.vary).toBe('Origin');
   });
 
+  it('decides an identity request from the same host name on another port before Express: it cannot be the server\'s own origin', async () => {
+    const otherPort = await request(app.getHttpServer()).post('/connect/token').set('Host', 'spa.example:3000').set('Origin', CLIENT).send({ grant: 'y' });
+    expect(allowedBeforeExpress.get('POST /connect/token')).toBe(CLIENT);
+    expect(otherPort.body).toEqual({ grant: 'y' });
+    expect(otherPort.headers['access-control-allow-origin']).toBe(CLIENT);
+    expect(otherPort.headers.vary).toBe('Origin');
+  });
+
   it("lets an actual request whose handling failed go to Express once, served without CORS headers", async () => {
     // A later interval of the failure log (one line per cause per interval, RULES 21): the preflight's failure above was this cause's line.
     const logs = app.get(CorsHandler, { strict: false }).logs;

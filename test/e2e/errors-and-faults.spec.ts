@@ -130,6 +130,28 @@ describe("a body parser's own error response (malformed JSON)", () => {
     }
   });
 
+  it('an identity endpoint called from the same host name on another port (a dev server on localhost:4200): the 400 carries the CORS headers, mounted by the module', async () => {
+    const dev = 'http://localhost:4200';
+    @Module({ imports: [IdentityCorsModule.forRoot({ identity: { allowedOrigins: [dev] } })], controllers: [TokenController] })
+    class DevModule {}
+    const app = await start(DevModule, false);
+    try {
+      const send = (host: string) =>
+        request(app.getHttpServer()).post('/connect/token').set('Host', host).set('Origin', dev).set('Content-Type', 'application/json').send('{"broken":');
+      const res = await send('localhost:3000');
+      expect(res.status).toBe(400);
+      expect(res.headers['access-control-allow-origin']).toBe(dev);
+      expect(res.headers['access-control-expose-headers']).toBe('WWW-Authenticate,DPoP-Nonce');
+      expect(res.headers.vary).toBe('Origin');
+      // The server's own origin (its host name and port) is not asked about: no allow headers, whatever the platform.
+      const own = await send('localhost:4200');
+      expect(own.status).toBe(400);
+      expect(own.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+
   // Express runs its body parsers before a module-mounted middleware; the Fastify edge always runs in onRequest, before Fastify parses the body.
   it(`with handleBeforeExpress: false, mounted by the module, the 400 has ${onPlatform({ express: 'no CORS headers (Express parsed the body first)', fastify: 'the CORS headers (Fastify parses bodies after onRequest)' })}`, async () => {
     const app = await start(InExpressModule, false);
