@@ -114,6 +114,12 @@ export class CorsPolicy {
   private readonly exactOrigins: ReadonlySet<string>;
   private readonly patterns: OriginPatternSet;
   private readonly customIsOriginAllowed?: IsOriginAllowed;
+  /**
+   * A credentialed policy whose predicate answered the canary origins in a Promise: the origin of those it allowed, if
+   * any. Every origin waits for it (RULES 9): a policy made outside the module's options (a host ICorsPolicyProvider's)
+   * is never probed at startup.
+   */
+  private readonly asyncCanary?: Promise<string | undefined>;
   // Read on every request: computed once here rather than by scanning the lists each time.
   private readonly anyOrigin: boolean;
   private readonly anyMethod: boolean;
@@ -173,17 +179,22 @@ export class CorsPolicy {
       );
     }
     if (this.supportsCredentials && this.customIsOriginAllowed) {
-      const canary = this.syncCanaryAllowed();
-      if (canary) throw new CorsPolicyError(`A policy that ${predicateAllowsCanary(canary)}`);
+      const { allowed, pending } = this.askCanaries();
+      if (allowed) throw new CorsPolicyError(`A policy that ${predicateAllowsCanary(allowed)}`);
+      if (pending.length > 0) {
+        this.asyncCanary = Promise.all(pending).then((origins) => origins.find((origin) => origin !== undefined));
+      }
     }
     Object.freeze(this);
   }
 
   /**
-   * Asks a synchronous predicate about origins no site uses. An async predicate is not awaited here
-   * (construction is synchronous); the module asks it at startup (probeCredentialedPredicate).
+   * Asks the predicate about origins no site uses: the first it allows at once, and what it answers in a Promise
+   * (each the origin if allowed). Construction is synchronous, so the module awaits those at startup
+   * (probeCredentialedPredicate), and isOriginAllowed before every answer.
    */
-  private syncCanaryAllowed(): string | undefined {
+  private askCanaries(): { allowed?: string; pending: Array<Promise<string | undefined>> } {
+    const pending: Array<Promise<string | undefined>> = [];
     for (const origin of CANARY_ORIGINS) {
       let answer: boolean | Promise<boolean>;
       try {
@@ -191,11 +202,12 @@ export class CorsPolicy {
       } catch {
         continue; // a predicate that throws denies
       }
-      // CorsService allows on any truthy answer, so the probe does too.
-      if (answer && typeof (answer as Promise<boolean>).then === 'function') Promise.resolve(answer).catch(() => undefined);
-      else if (answer) return origin;
+      // CorsService allows on any truthy answer, so the probe does too; a predicate that fails denies.
+      if (answer && typeof (answer as Promise<boolean>).then === 'function') {
+        pending.push(Promise.resolve(answer).then((allowed) => (allowed ? origin : undefined), () => undefined));
+      } else if (answer) return { allowed: origin, pending };
     }
-    return undefined;
+    return { pending };
   }
 
   /**
@@ -203,15 +215,8 @@ export class CorsPolicy {
    * allows an origin no site uses, else undefined. Errors and falsy answers count as denials.
    */
   async probeCredentialedPredicate(): Promise<string | undefined> {
-    if (!this.supportsCredentials || !this.customIsOriginAllowed) return undefined;
-    for (const origin of CANARY_ORIGINS) {
-      try {
-        if (await this.customIsOriginAllowed(origin)) return predicateAllowsCanary(origin);
-      } catch {
-        // a predicate that fails denies
-      }
-    }
-    return undefined;
+    const allowed = await this.asyncCanary;
+    return allowed === undefined ? undefined : predicateAllowsCanary(allowed);
   }
 
   get allowAnyOrigin(): boolean {
@@ -242,7 +247,14 @@ export class CorsPolicy {
     if (this.customIsOriginAllowed === undefined && this.exactOrigins.has(origin)) return true;
     if (parseRequestOrigin(origin) === undefined) return false;
     if (this.allowAnyOrigin) return true;
-    if (this.customIsOriginAllowed) return this.customIsOriginAllowed(origin);
+    if (this.customIsOriginAllowed) return this.asyncCanary === undefined ? this.customIsOriginAllowed(origin) : this.afterCanary(origin, this.asyncCanary);
     return this.patterns.matches(origin);
+  }
+
+  /** The predicate's answer, once it has said no to the canary origins; a failure (logged by the handler) if it allowed one. */
+  private async afterCanary(origin: string, canary: Promise<string | undefined>): Promise<boolean> {
+    const allowed = await canary;
+    if (allowed !== undefined) throw new CorsPolicyError(`A policy that ${predicateAllowsCanary(allowed)}`);
+    return this.customIsOriginAllowed!(origin);
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Injectable, Module, type INestApplication, type ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import request from 'supertest';
-import { EnableCors, ICorsPolicyService, IdentityCorsModule, IdentityCorsOptionsError, type CorsPolicyBuilder } from 'nest-identity-cors';
+import { CorsPolicyBuilder, DisableCors, EnableCors, ICorsPolicyService, IdentityCorsModule, IdentityCorsOptionsError } from 'nest-identity-cors';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { createNestApp, initApp } from '../support/platform.js';
 
@@ -76,6 +76,93 @@ describe('@EnableCors names are checked at startup, with a did-you-mean (RULES 1
   });
 });
 
+describe('controllers of one class name whose methods differ in CORS metadata are refused at startup (RULES 16)', () => {
+  const credentialed = { partner: (b: CorsPolicyBuilder) => b.withOrigins(PARTNER).allowCredentials().withMethods('GET') };
+
+  /** Two modules' controllers, each class named OrdersController (as in two files): one @EnableCors('partner'), one @DisableCors(). */
+  function twoOrdersControllers() {
+    const partner = (() => {
+      @Controller('partner/orders') @EnableCors('partner')
+      class OrdersController { @Get(':id') findOne() { return 'partner'; } }
+      return OrdersController;
+    })();
+    const internal = (() => {
+      @Controller('internal/orders') @DisableCors()
+      class OrdersController { @Get(':id') findOne() { return 'internal'; } }
+      return OrdersController;
+    })();
+    return [partner, internal];
+  }
+
+  /** Controllers a function makes from one base class (its methods shared), each class named ResourceController unless renamed. */
+  function madeControllers(rename: boolean) {
+    abstract class Base {
+      @Get(':id') findOne() { return 'one'; }
+      @Get() list() { return ['all']; }
+    }
+    const make = (path: string, decorator: ClassDecorator, name: string) => {
+      @Controller(path) @decorator
+      class ResourceController extends Base {}
+      if (rename) Object.defineProperty(ResourceController, 'name', { value: name });
+      return ResourceController;
+    };
+    return [make('internal', DisableCors(), 'InternalResourceController'), make('public', EnableCors('partner'), 'PublicResourceController')];
+  }
+
+  it('refuses two classes of one name in two modules, naming both decorators and the fix', async () => {
+    const [partner, internal] = twoOrdersControllers();
+    @Module({ controllers: [partner!] }) class PartnerModule {}
+    @Module({ controllers: [internal!] }) class InternalModule {}
+    const error = await startupError({ imports: [IdentityCorsModule.forRoot({ policies: credentialed }), PartnerModule, InternalModule] });
+    expect(error.problems).toEqual([
+      "two controllers named OrdersController have a method findOne with different CORS metadata (@EnableCors('partner') and @DisableCors()): Nest names both route handlers 'OrdersController.findOne', by which the library tells routes apart, so one would get the other's. Give the classes different names (a class made by a function: Object.defineProperty(TheClass, 'name', { value: 'InternalOrdersController' }))",
+    ]);
+  });
+
+  it('refuses classes a function makes from one base class, once per method', async () => {
+    const error = await startupError({ imports: [IdentityCorsModule.forRoot({ policies: credentialed })], controllers: madeControllers(false) });
+    expect(error.problems).toHaveLength(2);
+    expect(error.problems.join('\n')).toMatch(/ResourceController have a method findOne with different CORS metadata \(@DisableCors\(\) and @EnableCors\('partner'\)\)/);
+    expect(error.problems.join('\n')).toMatch(/ResourceController have a method list /);
+  });
+
+  it('the suggested fix, applied, starts, and each route gets its own controller\'s CORS (actual requests and preflights)', async () => {
+    const { app } = await start({ imports: [IdentityCorsModule.forRoot({ policies: credentialed })], controllers: madeControllers(true) });
+    try {
+      for (const path of ['/internal', '/internal/1']) {
+        const res = await request(app.getHttpServer()).get(path).set('Origin', PARTNER);
+        expect([res.status, res.headers['access-control-allow-origin'], res.headers['access-control-allow-credentials']]).toEqual([200, undefined, undefined]);
+        const preflight = await request(app.getHttpServer()).options(path).set('Origin', PARTNER).set('Access-Control-Request-Method', 'GET');
+        expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+      }
+      for (const path of ['/public', '/public/1']) {
+        const res = await request(app.getHttpServer()).get(path).set('Origin', PARTNER);
+        expect([res.status, res.headers['access-control-allow-origin'], res.headers['access-control-allow-credentials']]).toEqual([200, PARTNER, 'true']);
+        const preflight = await request(app.getHttpServer()).options(path).set('Origin', PARTNER).set('Access-Control-Request-Method', 'GET');
+        expect([preflight.status, preflight.headers['access-control-allow-origin']]).toEqual([204, PARTNER]);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('starts when controllers of one class name have the same CORS metadata', async () => {
+    const [partner] = twoOrdersControllers();
+    const again = (() => {
+      @Controller('partner/archive') @EnableCors('partner')
+      class OrdersController { @Get(':id') findOne() { return 'archived'; } }
+      return OrdersController;
+    })();
+    @Module({ controllers: [partner!] }) class FirstModule {}
+    @Module({ controllers: [again] }) class SecondModule {}
+    const { app } = await start({ imports: [IdentityCorsModule.forRoot({ policies: credentialed }), FirstModule, SecondModule] });
+    for (const path of ['/partner/orders/1', '/partner/archive/1']) {
+      expect((await request(app.getHttpServer()).get(path).set('Origin', PARTNER)).headers['access-control-allow-origin']).toBe(PARTNER);
+    }
+    await app.close();
+  });
+});
+
 describe('a host service or provider that makes options moot is named at startup (RULES 15)', () => {
   @Injectable()
   class TenantCorsPolicyService implements ICorsPolicyService {
@@ -143,6 +230,33 @@ describe('an async predicate with credentials is asked at startup (RULES 9)', ()
       imports: [IdentityCorsModule.forRoot({ policies: { open: (b) => b.setIsOriginAllowed(async () => true).allowCredentials() } })],
     });
     expect(error.problems).toEqual([expect.stringMatching(/^policies\.open: a policy that allows credentials with an isOriginAllowed predicate that allowed 'https:\/\/cors-canary\.invalid'.*call disallowCredentials\(\)$/)]);
+  });
+
+  it("a host provider's policy, made outside the options, answers no origin once its predicate has allowed one no site uses; the failure is logged", async () => {
+    const open = new CorsPolicyBuilder().setIsOriginAllowed(async () => true).allowCredentials().build();
+    const own = new CorsPolicyBuilder().setIsOriginAllowed(async (origin) => origin === PARTNER).allowCredentials().build();
+    @Controller('x')
+    class HostController {
+      @Get('open') @EnableCors('open') openRoute() { return 'open'; }
+      @Get('own') @EnableCors('own') ownRoute() { return 'own'; }
+    }
+    const provider = { getPolicy: (_request: unknown, name?: string) => (name === 'open' ? open : name === 'own' ? own : undefined) };
+    const { app, logger } = await start({ imports: [IdentityCorsModule.forRoot({ policyProvider: { useValue: provider } })], controllers: [HostController] });
+    try {
+      for (const origin of ['https://evil.example', PARTNER]) {
+        const res = await request(app.getHttpServer()).get('/x/open').set('Origin', origin);
+        expect([res.status, res.headers['access-control-allow-origin'], res.headers['access-control-allow-credentials']]).toEqual([200, undefined, undefined]);
+        const preflight = await request(app.getHttpServer()).options('/x/open').set('Origin', origin).set('Access-Control-Request-Method', 'GET');
+        expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
+      }
+      expect(logger.at('error').join('\n')).toMatch(/isOriginAllowed predicate that allowed 'https:\/\/cors-canary\.invalid'/);
+      const allowed = await request(app.getHttpServer()).get('/x/own').set('Origin', PARTNER);
+      expect([allowed.headers['access-control-allow-origin'], allowed.headers['access-control-allow-credentials']]).toEqual([PARTNER, 'true']);
+      const denied = await request(app.getHttpServer()).get('/x/own').set('Origin', 'https://evil.example');
+      expect(denied.headers['access-control-allow-origin']).toBeUndefined();
+    } finally {
+      await app.close();
+    }
   });
 
   it('starts with one that allows only its own origins, or without credentials', async () => {
