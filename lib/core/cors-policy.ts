@@ -71,7 +71,7 @@ function anyAmongOthers(what: 'origins' | 'methods' | 'headers', list: readonly 
 }
 
 /** Origins no real site uses (RFC 2606 `.invalid`): a predicate that allows them allows arbitrary origins. */
-const CANARY_ORIGINS = ['https://cors-canary.invalid', 'http://cors-canary.invalid'];
+export const CANARY_ORIGINS: readonly string[] = ['https://cors-canary.invalid', 'http://cors-canary.invalid'];
 
 function predicateAllowsCanary(origin: string): string {
   return `allows credentials with an isOriginAllowed predicate that allowed '${origin}', an origin no site uses, so it would let any site act as the user: make the predicate allow only your own origins (e.g. (origin) => origin.endsWith('.example.com')), list them with withOrigins(...), or call disallowCredentials()`;

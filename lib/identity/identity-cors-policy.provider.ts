@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { CorsPolicy } from '../core/cors-policy.js';
+import { CANARY_ORIGINS, CorsPolicy } from '../core/cors-policy.js';
 import { Memo } from '../core/memo.js';
-import { mayBeSameOrigin, parseRequestOrigin, serverOrigin } from '../core/origin.js';
+import { mayBeSameOrigin, NULL_ORIGIN, parseRequestOrigin, serverOrigin } from '../core/origin.js';
 import type { ICorsPolicyProvider } from '../policy-lookup/cors-policy-provider.interface.js';
 import type { ICorsPolicyService } from './cors-policy-service.interface.js';
 import type { CorsPathSet } from './cors-paths.js';
@@ -68,9 +68,23 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
   decideOrigin(request: IncomingMessage, origin: string): MaybePromise<CorsPolicy | IdentityDenial> {
     // The host names compare first: reading Express's req.protocol costs more than the rest of this check.
     if (mayBeSameOrigin(origin, request.headers.host) && origin === serverOrigin(protocolOf(request), request.headers.host)) return 'server-origin';
+    if (origin === NULL_ORIGIN) return this.decideOpaque();
     const allowed = this.policyService.isOriginAllowed(origin);
     if (!isPromiseLike(allowed)) return allowed ? this.identityPolicy(origin) : 'service-denied';
     return allowed.then((isAllowed) => (isAllowed ? this.identityPolicy(origin) : 'service-denied'));
+  }
+
+  /**
+   * `null`, the opaque origin of sandboxed frames and `file:` pages, is allowed only where it is listed (RULES 2): not
+   * by a service that allows an origin no site uses too, which allows every origin (as `allowAll`, which never allows
+   * `null`). Both are asked at once.
+   */
+  private decideOpaque(): MaybePromise<CorsPolicy | IdentityDenial> {
+    const listed = this.policyService.isOriginAllowed(NULL_ORIGIN);
+    const anyOrigin = this.policyService.isOriginAllowed(CANARY_ORIGINS[0]!);
+    const decide = (isListed: boolean, allowsAny: boolean) => (isListed && !allowsAny ? this.identityPolicy(NULL_ORIGIN) : 'service-denied');
+    if (!isPromiseLike(listed) && !isPromiseLike(anyOrigin)) return decide(listed, anyOrigin);
+    return Promise.all([listed, anyOrigin]).then(([isListed, allowsAny]) => decide(isListed, allowsAny));
   }
 
   private identityPolicy(origin: string): CorsPolicy {

@@ -152,6 +152,44 @@ describe('DefaultCorsPolicyService through options', () => {
   });
 });
 
+describe('Origin: null on identity paths, with your own ICorsPolicyService (RULES 2)', () => {
+  const NULL = 'null';
+  async function appWith(service: ICorsPolicyService) {
+    return createApp({ imports: [IdentityCorsModule.forRoot({ policies, corsPolicyService: { useValue: service } })], controllers: [IdentityController] });
+  }
+  const preflight = (app: INestApplication, origin: string) => server(app).options('/connect/token').set('Origin', origin).set('Access-Control-Request-Method', 'POST');
+
+  it.each([
+    ['synchronously', (answer: boolean) => answer],
+    ['in a Promise', (answer: boolean) => Promise.resolve(answer)],
+  ])('a service that allows every origin (answering %s) does not list null: denied, actual requests and preflights', async (_how, answer) => {
+    const asked: string[] = [];
+    const app = await appWith({ isOriginAllowed: (origin: string) => (asked.push(origin), answer(true)) });
+    try {
+      const res = await server(app).post('/connect/token').set('Origin', NULL);
+      expect([acao(res), res.headers.vary]).toEqual([undefined, 'Origin']);
+      expect(acao(await preflight(app, NULL))).toBeUndefined();
+      expect(asked).toContain('https://cors-canary.invalid');
+      expect(acao(await server(app).post('/connect/token').set('Origin', SPA))).toBe(SPA);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a service that lists null (and not every origin) allows it, reflected without credentials', async () => {
+    const app = await appWith({ isOriginAllowed: async (origin: string) => origin === NULL || origin === SPA });
+    try {
+      const res = await server(app).post('/connect/token').set('Origin', NULL);
+      expect([acao(res), res.headers['access-control-allow-credentials'], res.headers.vary]).toEqual([NULL, undefined, 'Origin']);
+      const answer = await preflight(app, NULL);
+      expect([answer.status, acao(answer)]).toEqual([204, NULL]);
+      expect(acao(await server(app).post('/connect/token').set('Origin', EVIL))).toBeUndefined();
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('the same identity preflight, again and again, while ICorsPolicyService changes its answer', () => {
   // The CorsService remembers an allowed preflight's answer (lib/core/preflight-answers.ts), but asks the service
   // every time (RULES 11): each preflight gets what the service says now, and an allowed one its full answer.
