@@ -82,7 +82,9 @@ export class CorsRouteTable {
 
   private lookup(method: string, path: string): PolicyTarget {
     if (this.identityPaths.has(path)) return this.identityTarget;
-    const route = this.matcher.match(method, path);
+    // Node's parser takes its own methods only, all upper-case: no route serves another on any platform, though a
+    // preflight may ask for one (fetch sends `patch` as written) and Express's router would match it case-insensitively.
+    const route = KNOWN_METHODS.has(method) ? this.matcher.match(method, path) : undefined;
     return route === undefined ? this.unroutedTarget : (this.targets.get(route) ?? null);
   }
 }

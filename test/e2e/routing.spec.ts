@@ -102,6 +102,15 @@ describe('route-aware CORS: preflights follow the handler that serves M P', () =
     expect(guardCalls).toBe(0);
   });
 
+  it('a preflight for a method Node refuses (`put` in lower case, as fetch sends it when written so) gets no route\'s policy, on both platforms: the global policy', async () => {
+    const res = await preflight(app, '/api/v1/items/42', 'put', B);
+    expect([res.status, res.headers['access-control-allow-origin'], res.headers['access-control-allow-credentials']]).toEqual([204, undefined, undefined]);
+    const global = await preflight(app, '/api/v1/items/42', 'put', G);
+    expect([global.status, global.headers['access-control-allow-origin']]).toEqual([204, G]);
+    const secret = await preflight(app, '/api/v1/items/secret/1', 'get', G);
+    expect(secret.headers['access-control-allow-origin']).toBe(G);
+  });
+
   it('uses the handler policy over the controller policy, for the method the preflight asks about', async () => {
     const put = await preflight(app, '/api/v1/items/42', 'PUT', B);
     expect(put.headers['access-control-allow-origin']).toBe(B);

@@ -96,10 +96,14 @@ describe('CorsRouteTable', () => {
     expect(matcher.calls).toBe(methods.length);
   });
 
-  it('does not remember methods Node does not know (a preflight may ask about any token)', () => {
+  it('serves no route for a method Node does not take (a preflight may ask about any token, or `get` in lower case), on every platform, without asking the router', () => {
     const { routes, matcher } = table({ name: 'global' });
-    for (let i = 0; i < 3; i++) expect(routes.resolve('FROBNICATE', '/items')).toEqual({ kind: 'unrouted', policyName: 'global' });
-    expect(matcher.calls).toBe(3);
+    for (const method of ['FROBNICATE', 'get', 'post', 'Get']) {
+      for (let i = 0; i < 3; i++) expect(routes.resolve(method, '/items')).toEqual({ kind: 'unrouted', policyName: 'global' });
+    }
+    expect(routes.resolve('get', '/connect/token')).toBe(routes.identityTarget);
+    expect(matcher.calls).toBe(0);
+    expect(table().routes.resolve('get', '/items/secret')).toBeNull();
   });
 
   it('forgets every cached answer when it takes new routes', () => {
