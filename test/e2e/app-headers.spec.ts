@@ -7,7 +7,7 @@ import type { Server, ServerResponse } from 'node:http';
 import { Controller, Get, Header, HttpCode, Module, Res, type MiddlewareConsumer, type NestModule, type INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { type CorsPolicyBuilder, EnableCors, IdentityCorsModule } from 'nest-identity-cors';
-import { createNestApp, initApp, PLATFORM } from '../support/platform.js';
+import { createNestApp, initApp, onPlatform, PLATFORM } from '../support/platform.js';
 import { corsHeaders, rawRequest } from '../support/raw-http.js';
 
 const A = 'https://spa.example';
@@ -37,6 +37,11 @@ class R {
     raw.writeHead(200, { 'Content-Type': 'text/plain', vary: 'Accept' });
     raw.end('raw');
   }
+  @Get('locals') locals() { return 'ok'; }
+  @Get('locals-removed') localsRemoved(@Res({ passthrough: true }) res: AnyResponse) {
+    rawOf(res).removeHeader('Access-Control-Allow-Origin');
+    return 'ok';
+  }
   @Get('cookie') cookie(@Res({ passthrough: true }) res: AnyResponse) {
     if (res.raw) res.header('set-cookie', ['a=1', 'b=2']); else res.setHeader('set-cookie', ['a=1', 'b=2']);
     return 'ok';
@@ -56,6 +61,8 @@ class AppModule implements NestModule {
   configure(consumer: MiddlewareConsumer) {
     consumer.apply((_req: unknown, res: AnyResponse, next: () => void) => { rawOf(res).setHeader('Access-Control-Expose-Headers', 'X-Mine'); next(); }).forRoutes('r/expose-mw');
     consumer.apply((_req: unknown, res: AnyResponse, next: () => void) => { rawOf(res).setHeader('Vary', 'Accept'); next(); }).forRoutes('r/vary-mw', 'r/vary-mw-header');
+    // Replaces Express's res.locals instead of adding to it (Fastify's middleware gets Node's response: a property of its own).
+    consumer.apply((_req: unknown, res: AnyResponse, next: () => void) => { res.locals = { requestId: 'x' }; next(); }).forRoutes('r/locals', 'r/locals-removed');
   }
 }
 
@@ -103,6 +110,15 @@ describe(`an allowed decision beside the app's own headers, on Node's response a
     const r = await get('/r/hijack');
     expect(corsHeaders(r)).toEqual({ 'access-control-allow-origin': A, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'X-Policy', vary: 'Accept, Origin' });
     expect(corsHeaders(await get('/r/hijack', {}))).toEqual({ vary: 'Accept, Origin' });
+  });
+  // README, Limitations: on Express the response's mark lives in res.locals, which such a middleware throws away.
+  it(`a middleware that replaces res.locals: ${onPlatform({ express: 'on Express the decision written before it stays, but Vary: Origin and the putting back are lost', fastify: 'the decision and Vary: Origin, put back if the handler removes it' })}`, async () => {
+    const decision = { 'access-control-allow-origin': A, 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'X-Policy' };
+    const vary = onPlatform<Record<string, string>>({ express: {}, fastify: { vary: 'Origin' } });
+    expect(corsHeaders(await get('/r/locals'))).toEqual({ ...decision, ...vary });
+    expect(corsHeaders(await get('/r/locals', { Origin: 'https://evil.example' }))).toEqual(vary);
+    expect(corsHeaders(await get('/r/locals', {}))).toEqual(vary);
+    expect(corsHeaders(await get('/r/locals-removed'))).toEqual(onPlatform({ express: { 'access-control-allow-credentials': 'true', 'access-control-expose-headers': 'X-Policy' }, fastify: { ...decision, ...vary } }));
   });
   it('Set-Cookie lists kept beside the decision', async () => {
     const r = await get('/r/cookie');
