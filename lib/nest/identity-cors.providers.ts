@@ -16,7 +16,7 @@ import { CorsBootstrap } from './cors-bootstrap.js';
 import { resolveHostServices, type HostServices } from './host-services.js';
 import { CORS_MODULE_OVERRIDES, HOST_CORS_POLICY_PROVIDER, IDENTITY_CORS_HOST_SERVICES, RESOLVED_CORS_OPTIONS } from './identity-cors.constants.js';
 import type { ProviderOverride } from './identity-cors-options.interface.js';
-import { resolveOptions, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
+import { IdentityCorsOptionsError, resolveOptions, type ResolvedCorsOptions } from './identity-cors-options.validation.js';
 
 /** Given beside the options to forRoot and forRootAsync (not from the async factory), as Nest's extras are. */
 export interface IdentityCorsModuleExtras {
@@ -34,9 +34,17 @@ export interface CorsModuleOverrides {
   policyProvider: boolean;
 }
 
-function asProvider<T>(provide: symbol, override: ProviderOverride<T>): Provider {
-  return typeof override === 'function' ? { provide, useClass: override } : ({ provide, ...override } as Provider);
+function asProvider<T>(provide: symbol, override: ProviderOverride<T>, option: 'corsPolicyService' | 'policyProvider'): Provider {
+  if (typeof override === 'function') return { provide, useClass: override };
+  if (typeof override !== 'object' || override === null || !PROVIDER_KEYS.some((key) => key in override)) {
+    // An instance given as it is (its methods, no provider key) is the usual slip: Nest would name only a symbol.
+    throw new IdentityCorsOptionsError([
+      `${option}: ${typeof override === 'object' && override !== null ? 'an object with none of useClass, useValue, useFactory, useExisting' : `'${String(override)}' is not a provider`}: give an instance as ${option}: { useValue: instance }, or a class as ${option}: YourClass`,
+    ]);
+  }
+  return { provide, ...override } as Provider;
 }
+const PROVIDER_KEYS = ['useClass', 'useValue', 'useFactory', 'useExisting'];
 
 /** The built-in ICorsPolicyService: clients when configured, else the fixed allow-list. */
 export function builtInCorsPolicyService(options: ResolvedCorsOptions): ICorsPolicyService {
@@ -51,10 +59,10 @@ export function identityCorsProviders(optionsToken: string | symbol, extras: Ide
     { provide: RESOLVED_CORS_OPTIONS, useFactory: resolveOptions, inject: [optionsToken] },
     { provide: CORS_MODULE_OVERRIDES, useValue: { corsPolicyService: !!extras.corsPolicyService, policyProvider: !!extras.policyProvider } satisfies CorsModuleOverrides },
     extras.corsPolicyService
-      ? asProvider(ICorsPolicyService, extras.corsPolicyService)
+      ? asProvider(ICorsPolicyService, extras.corsPolicyService, 'corsPolicyService')
       : { provide: ICorsPolicyService, useFactory: builtInCorsPolicyService, inject: [RESOLVED_CORS_OPTIONS] },
     extras.policyProvider
-      ? asProvider(HOST_CORS_POLICY_PROVIDER, extras.policyProvider)
+      ? asProvider(HOST_CORS_POLICY_PROVIDER, extras.policyProvider, 'policyProvider')
       : {
           provide: HOST_CORS_POLICY_PROVIDER,
           useFactory: (options: ResolvedCorsOptions) => new DefaultCorsPolicyProvider(options.policies, options.defaultPolicy),

@@ -90,6 +90,20 @@ describe('options are validated at startup; one error lists every problem', () =
     expect((error as IdentityCorsOptionsError).problems).toHaveLength(9);
   });
 
+  it('names an instance given as corsPolicyService or policyProvider without { useValue }, and the fix, which starts and serves', async () => {
+    const service = { isOriginAllowed: (origin: string) => origin === SPA };
+    expect(() => IdentityCorsModule.forRoot({ corsPolicyService: service as never })).toThrow(
+      'corsPolicyService: an object with none of useClass, useValue, useFactory, useExisting: give an instance as corsPolicyService: { useValue: instance }, or a class as corsPolicyService: YourClass',
+    );
+    expect(() => IdentityCorsModule.forRoot({ policyProvider: { getPolicy: () => undefined } as never })).toThrow(IdentityCorsOptionsError);
+    const app = await createApp({ imports: [IdentityCorsModule.forRoot({ corsPolicyService: { useValue: service } })], controllers: [IdentityController] });
+    try {
+      expect(acao(await server(app).post('/connect/token').set('Origin', SPA))).toBe(SPA);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('catches misspelled option names', async () => {
     await expect(createApp({ imports: [IdentityCorsModule.forRoot({ identiy: {} } as never)] })).rejects.toThrow('identiy is not an option');
   });
