@@ -115,11 +115,11 @@ export class CorsPolicy {
   private readonly patterns: OriginPatternSet;
   private readonly customIsOriginAllowed?: IsOriginAllowed;
   /**
-   * A credentialed policy whose predicate answered the canary origins in a Promise: the origin of those it allowed, if
-   * any. Every origin waits for it (RULES 9): a policy made outside the module's options (a host ICorsPolicyProvider's)
-   * is never probed at startup.
+   * A credentialed policy whose predicate answers in a Promise: its answer about the canary origins, asked at the
+   * module's startup probe or on first use, which every origin waits for until it is known (RULES 9). A policy made
+   * outside the module's options (a host ICorsPolicyProvider's) is never probed at startup.
    */
-  private readonly asyncCanary?: Promise<string | undefined>;
+  private readonly canary?: CanaryCheck;
   // Read on every request: computed once here rather than by scanning the lists each time.
   private readonly anyOrigin: boolean;
   private readonly anyMethod: boolean;
@@ -179,22 +179,17 @@ export class CorsPolicy {
       );
     }
     if (this.supportsCredentials && this.customIsOriginAllowed) {
-      const { allowed, pending } = this.askCanaries();
+      const { allowed, async } = this.askCanariesNow();
       if (allowed) throw new CorsPolicyError(`A policy that ${predicateAllowsCanary(allowed)}`);
-      if (pending.length > 0) {
-        this.asyncCanary = Promise.all(pending).then((origins) => origins.find((origin) => origin !== undefined));
-      }
+      // Its answers now are not kept: what it needs (a service's settings) may be ready only once the app starts.
+      if (async) this.canary = new CanaryCheck(this.customIsOriginAllowed);
     }
     Object.freeze(this);
   }
 
-  /**
-   * Asks the predicate about origins no site uses: the first it allows at once, and what it answers in a Promise
-   * (each the origin if allowed). Construction is synchronous, so the module awaits those at startup
-   * (probeCredentialedPredicate), and isOriginAllowed before every answer.
-   */
-  private askCanaries(): { allowed?: string; pending: Array<Promise<string | undefined>> } {
-    const pending: Array<Promise<string | undefined>> = [];
+  /** Asks the predicate about origins no site uses: the first it allows at once, and whether it answers in a Promise. */
+  private askCanariesNow(): { allowed?: string; async: boolean } {
+    let async = false;
     for (const origin of CANARY_ORIGINS) {
       let answer: boolean | Promise<boolean>;
       try {
@@ -202,21 +197,23 @@ export class CorsPolicy {
       } catch {
         continue; // a predicate that throws denies
       }
-      // CorsService allows on any truthy answer, so the probe does too; a predicate that fails denies.
-      if (answer && typeof (answer as Promise<boolean>).then === 'function') {
-        pending.push(Promise.resolve(answer).then((allowed) => (allowed ? origin : undefined), () => undefined));
-      } else if (answer) return { allowed: origin, pending };
+      // CorsService allows on any truthy answer, so the probe does too.
+      if (isThenable(answer)) {
+        async = true;
+        Promise.resolve(answer).catch(() => undefined);
+      } else if (answer) return { allowed: origin, async };
     }
-    return { pending };
+    return { async };
   }
 
   /**
-   * For a policy with credentials and a predicate: resolves to the problem if the predicate (sync or async)
-   * allows an origin no site uses, else undefined. Errors and falsy answers count as denials.
+   * For a policy with credentials and an async predicate: asks it about origins no site uses now (at the module's
+   * startup) and resolves to the problem if it allows one, else undefined. Errors and falsy answers count as denials;
+   * a predicate that does not answer is asked again on first use.
    */
   async probeCredentialedPredicate(): Promise<string | undefined> {
-    const allowed = await this.asyncCanary;
-    return allowed === undefined ? undefined : predicateAllowsCanary(allowed);
+    const verdict = await this.canary?.run();
+    return typeof verdict === 'string' ? predicateAllowsCanary(verdict) : undefined;
   }
 
   get allowAnyOrigin(): boolean {
@@ -247,14 +244,77 @@ export class CorsPolicy {
     if (this.customIsOriginAllowed === undefined && this.exactOrigins.has(origin)) return true;
     if (parseRequestOrigin(origin) === undefined) return false;
     if (this.allowAnyOrigin) return true;
-    if (this.customIsOriginAllowed) return this.asyncCanary === undefined ? this.customIsOriginAllowed(origin) : this.afterCanary(origin, this.asyncCanary);
+    if (this.customIsOriginAllowed) {
+      const canary = this.canary;
+      // Once it has said no to the origins no site uses, the predicate answers directly.
+      return canary === undefined || canary.verdict === null ? this.customIsOriginAllowed(origin) : this.afterCanary(origin, canary);
+    }
     return this.patterns.matches(origin);
   }
 
-  /** The predicate's answer, once it has said no to the canary origins; a failure (logged by the handler) if it allowed one. */
-  private async afterCanary(origin: string, canary: Promise<string | undefined>): Promise<boolean> {
-    const allowed = await canary;
-    if (allowed !== undefined) throw new CorsPolicyError(`A policy that ${predicateAllowsCanary(allowed)}`);
-    return this.customIsOriginAllowed!(origin);
+  /**
+   * The predicate's answer (asked at once, beside the canary check) once it has said no to the origins no site uses;
+   * a failure, which the handler logs and denies (RULES 10), while it has allowed one or not answered about them.
+   */
+  private async afterCanary(origin: string, canary: CanaryCheck): Promise<boolean> {
+    const answer = Promise.resolve(this.customIsOriginAllowed!(origin));
+    const verdict = canary.verdict ?? (await canary.run());
+    if (verdict === null) return answer;
+    answer.catch(() => undefined);
+    if (verdict === undefined) {
+      throw new CorsPolicyError(`A policy that allows credentials with an isOriginAllowed predicate that did not answer within ${CANARY_TIMEOUT_MS} ms whether it allows '${CANARY_ORIGINS[0]}', an origin no site uses: denied until it answers no`);
+    }
+    throw new CorsPolicyError(`A policy that ${predicateAllowsCanary(verdict)}`);
+  }
+}
+
+/** How long the canary check waits for a predicate before it gives up (and asks again on the next request). */
+const CANARY_TIMEOUT_MS = 5_000;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+/**
+ * A credentialed async predicate's answer about the canary origins, asked once (one question at a time) and then kept:
+ * `null` when it allowed none, the origin it allowed, or undefined until it has answered. Mutable beside a frozen
+ * policy. A predicate that does not answer within CANARY_TIMEOUT_MS is asked again later; the requests that waited are
+ * denied, and none waits longer.
+ */
+class CanaryCheck {
+  verdict: string | null | undefined = undefined;
+  private pending: Promise<string | null | undefined> | undefined;
+
+  constructor(private readonly predicate: IsOriginAllowed) {}
+
+  run(): Promise<string | null | undefined> {
+    if (this.verdict !== undefined) return Promise.resolve(this.verdict);
+    this.pending ??= this.ask();
+    return this.pending;
+  }
+
+  private async ask(): Promise<string | null | undefined> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, CANARY_TIMEOUT_MS, undefined);
+      (timer as { unref?: () => void }).unref?.();
+    });
+    const answers = Promise.all(
+      CANARY_ORIGINS.map(async (origin) => {
+        try {
+          return (await this.predicate(origin)) ? origin : null;
+        } catch {
+          return null; // a predicate that fails denies
+        }
+      }),
+    ).then((origins) => origins.find((origin) => origin !== null) ?? null);
+    try {
+      const verdict = await Promise.race([answers, late]);
+      this.verdict = verdict;
+      return verdict;
+    } finally {
+      clearTimeout(timer);
+      this.pending = undefined;
+    }
   }
 }

@@ -16,7 +16,9 @@ export type CorsDenialReason =
   /** The policy's provider, service or predicate threw or timed out (RULES 10). */
   | 'policy-failed'
   /** The origin is the server's own, on an identity path: not a cross-origin request. */
-  | 'server-origin';
+  | 'server-origin'
+  /** Origin null on an identity path, whose ICorsPolicyService allows every origin rather than listing null (RULES 2). */
+  | 'null-not-listed';
 
 /** What each denial reason means, for its log line and for explanations. */
 export const DENIAL_TEXT: Readonly<Record<CorsDenialReason, string>> = {
@@ -27,4 +29,5 @@ export const DENIAL_TEXT: Readonly<Record<CorsDenialReason, string>> = {
   'service-denied': 'ICorsPolicyService did not allow the origin',
   'policy-failed': 'the policy failed',
   'server-origin': "the origin is the server's own, so no CORS is needed",
+  'null-not-listed': 'Origin null is allowed only where it is listed, and ICorsPolicyService allows every origin (it allowed one no site uses)',
 };

@@ -81,10 +81,11 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
    */
   private decideOpaque(): MaybePromise<CorsPolicy | IdentityDenial> {
     const listed = this.policyService.isOriginAllowed(NULL_ORIGIN);
-    const anyOrigin = this.policyService.isOriginAllowed(CANARY_ORIGINS[0]!);
-    const decide = (isListed: boolean, allowsAny: boolean) => (isListed && !allowsAny ? this.identityPolicy(NULL_ORIGIN) : 'service-denied');
-    if (!isPromiseLike(listed) && !isPromiseLike(anyOrigin)) return decide(listed, anyOrigin);
-    return Promise.all([listed, anyOrigin]).then(([isListed, allowsAny]) => decide(isListed, allowsAny));
+    if (listed === false) return 'service-denied';
+    const anyOrigin = CANARY_ORIGINS.map((origin) => this.policyService.isOriginAllowed(origin));
+    const decide = (isListed: boolean, allowsAny: boolean[]) => (!isListed ? 'service-denied' : allowsAny.some(Boolean) ? 'null-not-listed' : this.identityPolicy(NULL_ORIGIN));
+    if (!isPromiseLike(listed) && !anyOrigin.some(isPromiseLike)) return decide(listed, anyOrigin as boolean[]);
+    return Promise.all([listed, Promise.all(anyOrigin)]).then(([isListed, allowsAny]) => decide(isListed, allowsAny));
   }
 
   private identityPolicy(origin: string): CorsPolicy {
@@ -104,7 +105,7 @@ export class IdentityCorsPolicyProvider implements ICorsPolicyProvider {
 }
 
 /** Why the identity layer gives a request no policy. */
-export type IdentityDenial = Extract<CorsDenialReason, 'no-policy' | 'origin-invalid' | 'server-origin' | 'service-denied'>;
+export type IdentityDenial = Extract<CorsDenialReason, 'no-policy' | 'origin-invalid' | 'server-origin' | 'service-denied' | 'null-not-listed'>;
 
 function policyOf(answer: CorsPolicy | IdentityDenial): CorsPolicy | undefined {
   return typeof answer === 'string' ? undefined : answer;

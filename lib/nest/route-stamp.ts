@@ -10,13 +10,16 @@ import { IdentityCorsOptionsError } from './identity-cors-options.validation.js'
  */
 const ROUTE_STAMP = 'nest-identity-cors:route';
 
+/** Nest's PATH_METADATA (@nestjs/common/constants): set on a controller method by its route decorator. */
+const ROUTE_PATH = 'path';
+
 /**
- * Records each controller method's effective CORS metadata (handler wins over class) where Nest will copy it. A route
- * is told from another by the name Nest gives its handler, "Controller.method": two controllers of one class name whose
- * methods of one name have different CORS metadata would take each other's, so they are refused (RULES 16).
+ * Records each controller method's effective CORS metadata (handler wins over class) where Nest will copy it. A
+ * method several controllers share (a base class's) carries one record per controller, told apart by the name Nest
+ * gives each route handler, "Controller.method": two controllers of one class name that share a route method with
+ * different CORS metadata would take each other's, so they are refused (RULES 16).
  */
 export function stampControllers(discovery: DiscoveryService, scanner: MetadataScanner, reflector: Reflector): void {
-  const named = new Map<string, { metatype: Function; cors: CorsMetadata | undefined }>();
   const problems = new Set<string>();
   for (const wrapper of discovery.getControllers()) {
     const { metatype, instance } = wrapper;
@@ -24,13 +27,13 @@ export function stampControllers(discovery: DiscoveryService, scanner: MetadataS
     const prototype = Object.getPrototypeOf(instance) as Record<string, Function>;
     for (const methodName of scanner.getAllMethodNames(prototype)) {
       const method = prototype[methodName];
+      if (typeof method !== 'function' || Reflect.getMetadata(ROUTE_PATH, method) === undefined) continue;
       const cors = reflector.getAllAndOverride<CorsMetadata | undefined>(CORS_METADATA, [method, metatype as Function]);
       const handlerName = `${wrapper.name}.${methodName}`;
-      const first = named.get(handlerName);
-      if (first === undefined) named.set(handlerName, { metatype: metatype as Function, cors });
-      else if (first.metatype !== metatype && describe(first.cors) !== describe(cors)) problems.add(sameNameProblem(handlerName, wrapper.name, first.cors, cors));
-      const stamps: RouteMatch[] = (Reflect.getOwnMetadata(ROUTE_STAMP, method) ?? []).filter((s: RouteMatch) => s.handlerName !== handlerName);
-      Reflect.defineMetadata(ROUTE_STAMP, [...stamps, { handlerName, cors }], method);
+      const stamps: RouteMatch[] = Reflect.getOwnMetadata(ROUTE_STAMP, method) ?? [];
+      const sameName = stamps.find((s) => s.handlerName === handlerName);
+      if (sameName !== undefined && describe(sameName.cors) !== describe(cors)) problems.add(sameNameProblem(handlerName, wrapper.name, sameName.cors, cors));
+      Reflect.defineMetadata(ROUTE_STAMP, [...stamps.filter((s) => s !== sameName), { handlerName, cors }], method);
     }
   }
   if (problems.size > 0) throw new IdentityCorsOptionsError([...problems]);
@@ -51,10 +54,22 @@ function sameNameProblem(handlerName: string, className: string, first: CorsMeta
   );
 }
 
-/** The controller method a route handler serves, from its stamp (a method shared by two controllers has one stamp each). */
+/**
+ * The controller method a route handler serves, from its stamp: a method shared by several controllers (a base
+ * class's) has one stamp each, told apart by the name Nest gives the handler. Nest 12 does not name handlers it
+ * registers late (routeConflictPolicy, routeResolutionStrategy): a shared method whose controllers differ in CORS
+ * metadata cannot be told apart then, and is refused rather than given one controller's policy.
+ */
 export function routeOf(handle: Function | undefined): RouteMatch {
   const stamps: RouteMatch[] | undefined = handle && Reflect.getMetadata(ROUTE_STAMP, handle);
-  const stamp = stamps?.find((s) => s.handlerName === handle?.name) ?? stamps?.[0];
+  const named = stamps?.find((s) => s.handlerName === handle?.name);
+  if (named === undefined && stamps !== undefined && new Set(stamps.map((s) => describe(s.cors))).size > 1) {
+    const method = stamps[0]!.handlerName.slice(stamps[0]!.handlerName.lastIndexOf('.') + 1);
+    throw new IdentityCorsOptionsError([
+      `${stamps.map((s) => s.handlerName).join(', ')} are one method, shared by these controllers, with different CORS metadata (${stamps.map((s) => describe(s.cors)).join(', ')}), and Nest registered its routes without naming their handlers (as with routeConflictPolicy or routeResolutionStrategy): which controller a route serves cannot be told. Declare the method in each controller, with its route decorator (@Get(...) ${method}() { return super.${method}(); }), or give it the same CORS metadata in all of them`,
+    ]);
+  }
+  const stamp = named ?? stamps?.[0];
   return { handlerName: stamp?.handlerName ?? handle?.name ?? '<anonymous>', cors: stamp?.cors };
 }
 
@@ -65,6 +80,8 @@ export function routeOf(handle: Function | undefined): RouteMatch {
  */
 export function routeOfNamed(discovery: DiscoveryService, scanner: MetadataScanner): (handle: Function) => RouteMatch & { nest: boolean } {
   const byName = new Map<string, RouteMatch>();
+  /** Names that two controllers' methods with different CORS metadata share: a handler found by such a name is refused. */
+  const ambiguous = new Map<string, string>();
   for (const wrapper of discovery.getControllers()) {
     const { metatype, instance } = wrapper;
     if (!metatype || !instance) continue;
@@ -72,11 +89,15 @@ export function routeOfNamed(discovery: DiscoveryService, scanner: MetadataScann
     for (const methodName of scanner.getAllMethodNames(prototype)) {
       const handlerName = `${wrapper.name}.${methodName}`;
       const stamp = (Reflect.getOwnMetadata(ROUTE_STAMP, prototype[methodName]!) as RouteMatch[] | undefined)?.find((s) => s.handlerName === handlerName);
-      if (stamp && !byName.has(handlerName)) byName.set(handlerName, stamp);
+      if (stamp === undefined) continue;
+      const first = byName.get(handlerName);
+      if (first === undefined) byName.set(handlerName, stamp);
+      else if (describe(first.cors) !== describe(stamp.cors)) ambiguous.set(handlerName, sameNameProblem(handlerName, wrapper.name, first.cors, stamp.cors));
     }
   }
   return (handle) => {
     const stamped = Reflect.getMetadata(ROUTE_STAMP, handle) !== undefined;
+    if (!stamped && ambiguous.has(handle.name)) throw new IdentityCorsOptionsError([ambiguous.get(handle.name)!]);
     const route = stamped ? routeOf(handle) : byName.get(handle.name);
     return route ? { ...route, nest: true } : { handlerName: handle.name || '<anonymous>', nest: false };
   };

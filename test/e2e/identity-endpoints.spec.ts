@@ -1,6 +1,6 @@
 import { Controller, Module, Post, type INestApplication } from '@nestjs/common';
 import type request from 'supertest';
-import { DefaultCorsPolicyService, ICorsPolicyService, IdentityCorsModule } from 'nest-identity-cors';
+import { CorsExplainer, DefaultCorsPolicyService, ICorsPolicyService, IdentityCorsModule } from 'nest-identity-cors';
 import { createApp } from '../support/app.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { checkExplainerAgreement } from '../support/explain-agreement.js';
@@ -170,7 +170,20 @@ describe('Origin: null on identity paths, with your own ICorsPolicyService (RULE
       expect([acao(res), res.headers.vary]).toEqual([undefined, 'Origin']);
       expect(acao(await preflight(app, NULL))).toBeUndefined();
       expect(asked).toContain('https://cors-canary.invalid');
+      expect(await app.get(CorsExplainer).explain({ method: 'POST', path: '/connect/token', headers: { Origin: NULL } })).toMatchObject({ decision: 'denied', reason: 'null-not-listed' });
       expect(acao(await server(app).post('/connect/token').set('Origin', SPA))).toBe(SPA);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a service that says no to null at once is not asked about every origin: denied as any origin it does not allow', async () => {
+    const asked: string[] = [];
+    const app = await appWith({ isOriginAllowed: (origin: string) => (asked.push(origin), origin === SPA) });
+    try {
+      expect(acao(await server(app).post('/connect/token').set('Origin', NULL))).toBeUndefined();
+      expect(asked).toEqual([NULL]);
+      expect(await app.get(CorsExplainer).explain({ method: 'POST', path: '/connect/token', headers: { Origin: NULL } })).toMatchObject({ decision: 'denied', reason: 'service-denied' });
     } finally {
       await app.close();
     }

@@ -102,7 +102,7 @@ describe('route-aware CORS: preflights follow the handler that serves M P', () =
     expect(guardCalls).toBe(0);
   });
 
-  it('a preflight for a method Node refuses (`put` in lower case, as fetch sends it when written so) gets no route\'s policy, on both platforms: the global policy', async () => {
+  it('a preflight for a method Node refuses (lower-case `put`; fetch sends non-standard ones such as `patch` as written) gets no route\'s policy, on both platforms: the global policy', async () => {
     const res = await preflight(app, '/api/v1/items/42', 'put', B);
     expect([res.status, res.headers['access-control-allow-origin'], res.headers['access-control-allow-credentials']]).toEqual([204, undefined, undefined]);
     const global = await preflight(app, '/api/v1/items/42', 'put', G);

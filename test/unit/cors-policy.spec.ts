@@ -159,3 +159,45 @@ describe('patterns and predicates that stay accepted', () => {
     expect(await policy.probeCredentialedPredicate()).toBeUndefined();
   });
 });
+
+describe('a credentialed async predicate and the origins no site uses (RULES 9)', () => {
+  const credentialed = (predicate: (origin: string) => boolean | Promise<boolean>) => new CorsPolicyBuilder().setIsOriginAllowed(predicate).allowCredentials().build();
+
+  it('allows nothing once it has allowed such an origin: every answer is a failure naming it', async () => {
+    const policy = credentialed(async () => true);
+    for (const origin of ['https://evil.example', 'https://app.example']) {
+      await expect(policy.isOriginAllowed(origin)).rejects.toThrow(/isOriginAllowed predicate that allowed 'https:\/\/cors-canary\.invalid'/);
+    }
+  });
+
+  it('is asked at the startup probe, not judged by what it answered while the policy was built (its settings may load later)', async () => {
+    let settings: { allowAny: boolean } | undefined;
+    const asked: string[] = [];
+    const policy = credentialed(async (origin) => (asked.push(origin), settings!.allowAny || origin === 'https://app.example'));
+    settings = { allowAny: true };
+    expect(await policy.probeCredentialedPredicate()).toMatch(/allowed 'https:\/\/cors-canary\.invalid'/);
+    expect(asked.filter((origin) => origin.includes('cors-canary')).length).toBe(4);
+    await expect(policy.isOriginAllowed('https://app.example')).rejects.toThrow(CorsPolicyError);
+  });
+
+  it('answers directly once it has said no to them, with the predicate\'s own answer', async () => {
+    const answers = new Map<string, Promise<boolean>>();
+    const policy = credentialed((origin) => {
+      const answer = Promise.resolve(origin === 'https://app.example');
+      answers.set(origin, answer);
+      return answer;
+    });
+    expect(await policy.isOriginAllowed('https://app.example')).toBe(true);
+    expect(await policy.isOriginAllowed('https://evil.example')).toBe(false);
+    expect(policy.isOriginAllowed('https://app.example')).toBe(answers.get('https://app.example'));
+    expect(await policy.probeCredentialedPredicate()).toBeUndefined();
+  });
+
+  it('a predicate that fails about them denies them (as one that says no)', async () => {
+    const policy = credentialed(async (origin) => {
+      if (origin.includes('cors-canary')) throw new Error('lookup failed');
+      return origin === 'https://app.example';
+    });
+    expect(await policy.isOriginAllowed('https://app.example')).toBe(true);
+  });
+});

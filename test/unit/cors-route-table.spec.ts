@@ -96,7 +96,7 @@ describe('CorsRouteTable', () => {
     expect(matcher.calls).toBe(methods.length);
   });
 
-  it('serves no route for a method Node does not take (a preflight may ask about any token, or `get` in lower case), on every platform, without asking the router', () => {
+  it('serves no route for a method Node does not take (a preflight may ask about any token, or `get` in lower case), without asking the router', () => {
     const { routes, matcher } = table({ name: 'global' });
     for (const method of ['FROBNICATE', 'get', 'post', 'Get']) {
       for (let i = 0; i < 3; i++) expect(routes.resolve(method, '/items')).toEqual({ kind: 'unrouted', policyName: 'global' });

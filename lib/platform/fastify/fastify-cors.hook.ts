@@ -230,9 +230,28 @@ export class FastifyCorsEdge extends NodeCorsEdge {
     // (one added on the instance before app.init()), and that handler would no longer name its controller method: the
     // route would get the global policy, @DisableCors or not. So the handler given to `route` (as Nest's adapter
     // registers every route) is kept in the route's config, which hooks leave alone, under a symbol of its own.
+    // Nest's adapter wraps a route with parameters in a function of its own, without the controller method's metadata,
+    // before it calls `route`: the handler Nest gave the adapter (its last argument to injectRouteOptions) is kept
+    // instead, whose metadata tells the route's controller method even where Nest does not name it (Nest 12's deferred
+    // registration: routeConflictPolicy, routeResolutionStrategy).
+    let nestHandler: Function | undefined;
+    const adapter = httpAdapter as unknown as { injectRouteOptions?: (...args: unknown[]) => unknown };
+    const inject = adapter.injectRouteOptions;
+    if (typeof inject === 'function') {
+      adapter.injectRouteOptions = function injectKeepingNestHandler(this: unknown, ...args: unknown[]) {
+        const last = args[args.length - 1];
+        nestHandler = typeof last === 'function' ? last : undefined;
+        try {
+          return inject.apply(this, args);
+        } finally {
+          nestHandler = undefined;
+        }
+      };
+    }
     const route = instance.route;
     instance.route = function routeKeepingItsHandler(this: unknown, options: FastifyRouteOptions) {
-      const given = typeof options?.handler === 'function' ? { ...options, config: { ...options.config, [GIVEN_HANDLER]: options.handler } } : options;
+      const handler = nestHandler ?? options?.handler;
+      const given = typeof handler === 'function' ? { ...options, config: { ...options.config, [GIVEN_HANDLER]: handler } } : options;
       return route.call(this, given);
     };
     instance.addHook('onRoute', (options) => {
