@@ -47,16 +47,22 @@ function describe(cors: CorsMetadata | undefined): string {
 }
 
 function sameNameProblem(handlerName: string, className: string, first: CorsMetadata | undefined, other: CorsMetadata | undefined): string {
+  const method = handlerName.slice(className.length + 1);
   return (
-    `two controllers named ${className} have a method ${handlerName.slice(className.length + 1)} with different CORS metadata (${describe(first)} and ${describe(other)}): ` +
-    `Nest names both route handlers '${handlerName}', by which the library tells routes apart, so one would get the other's. ` +
-    `Give the classes different names (a class made by a function: Object.defineProperty(TheClass, 'name', { value: 'Internal${className}' }))`
+    `two controllers named ${className} share a route method ${method} (a base class's) with different CORS metadata (${describe(first)} and ${describe(other)}): ` +
+    `the library tells which controller a route serves by the name Nest gives its handler, '${handlerName}' for both. ` +
+    `${declareInEach(method)} (on Nest 12, giving the classes different names works too: Object.defineProperty(TheClass, 'name', { value: 'Internal${className}' }))`
   );
+}
+
+/** The fix that tells a shared method's controllers apart on every Nest version: a method of each controller's own. */
+function declareInEach(method: string): string {
+  return `Declare the method in each controller, with its route decorator (@Get(...) ${method}() { return super.${method}(); })`;
 }
 
 /**
  * The controller method a route handler serves, from its stamp: a method shared by several controllers (a base
- * class's) has one stamp each, told apart by the name Nest gives the handler. Nest 12 does not name handlers it
+ * class's) has one stamp each, told apart by the name Nest gives the handler. Nest 11 names none, and Nest 12 none it
  * registers late (routeConflictPolicy, routeResolutionStrategy): a shared method whose controllers differ in CORS
  * metadata cannot be told apart then, and is refused rather than given one controller's policy.
  */
@@ -66,7 +72,7 @@ export function routeOf(handle: Function | undefined): RouteMatch {
   if (named === undefined && stamps !== undefined && new Set(stamps.map((s) => describe(s.cors))).size > 1) {
     const method = stamps[0]!.handlerName.slice(stamps[0]!.handlerName.lastIndexOf('.') + 1);
     throw new IdentityCorsOptionsError([
-      `${stamps.map((s) => s.handlerName).join(', ')} are one method, shared by these controllers, with different CORS metadata (${stamps.map((s) => describe(s.cors)).join(', ')}), and Nest registered its routes without naming their handlers (as with routeConflictPolicy or routeResolutionStrategy): which controller a route serves cannot be told. Declare the method in each controller, with its route decorator (@Get(...) ${method}() { return super.${method}(); }), or give it the same CORS metadata in all of them`,
+      `${stamps.map((s) => s.handlerName).join(', ')} are one method, shared by these controllers, with different CORS metadata (${stamps.map((s) => describe(s.cors)).join(', ')}), and Nest registered its routes without naming their handlers (Nest 11 never names them; Nest 12 not with routeConflictPolicy or routeResolutionStrategy): which controller a route serves cannot be told. ${declareInEach(method)}, or give it the same CORS metadata in all of them`,
     ]);
   }
   const stamp = named ?? stamps?.[0];

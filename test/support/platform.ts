@@ -1,5 +1,5 @@
 import type { INestApplication, NestApplicationOptions, Type } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { ApplicationConfig, NestFactory } from '@nestjs/core';
 import { TestingModule } from '@nestjs/testing';
 
 /**
@@ -15,6 +15,12 @@ function platformFromEnv(value: string | undefined): Platform {
 }
 
 export const PLATFORM: Platform = platformFromEnv(process.env.NEST_PLATFORM);
+
+/**
+ * Whether the Nest the suite runs on names route handlers "Controller.method" (Nest 12, unless it registers routes
+ * late; Nest 11 never does): told by a method Nest 12's ApplicationConfig has and Nest 11's has not.
+ */
+export const NEST_NAMES_ROUTE_HANDLERS = typeof (ApplicationConfig.prototype as { getRouteConflictPolicy?: unknown }).getRouteConflictPolicy === 'function';
 
 /**
  * The value for the platform the suite runs on: where the platforms themselves answer differently (RULES 23), a spec
