@@ -5,6 +5,7 @@
  */
 import { NULL_ORIGIN, parseRequestOrigin } from './origin.js';
 import { OriginPattern, OriginPatternSet, parsePolicyOrigin } from './origin-pattern.js';
+import { isPromiseLike } from './maybe-promise.js';
 
 /** `*` in origins, methods or headers means "any", as in ASP.NET Core. */
 export const ANY = '*';
@@ -198,7 +199,7 @@ export class CorsPolicy {
         continue; // a predicate that throws denies
       }
       // CorsService allows on any truthy answer, so the probe does too.
-      if (isThenable(answer)) {
+      if (isPromiseLike(answer)) {
         async = true;
         Promise.resolve(answer).catch(() => undefined);
       } else if (answer) return { allowed: origin, async };
@@ -270,10 +271,6 @@ export class CorsPolicy {
 
 /** How long the canary check waits for a predicate before it gives up (and asks again on the next request). */
 const CANARY_TIMEOUT_MS = 5_000;
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
 
 /**
  * A credentialed async predicate's answer about the canary origins, asked once (one question at a time) and then kept:

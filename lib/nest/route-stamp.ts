@@ -32,7 +32,7 @@ export function stampControllers(discovery: DiscoveryService, scanner: MetadataS
       const handlerName = `${wrapper.name}.${methodName}`;
       const stamps: RouteMatch[] = Reflect.getOwnMetadata(ROUTE_STAMP, method) ?? [];
       const sameName = stamps.find((s) => s.handlerName === handlerName);
-      if (sameName !== undefined && describe(sameName.cors) !== describe(cors)) problems.add(sameNameProblem(handlerName, wrapper.name, sameName.cors, cors));
+      if (sameName !== undefined && describe(sameName.cors) !== describe(cors)) problems.add(sameNameProblem(wrapper.name, methodName, sameName.cors, cors));
       Reflect.defineMetadata(ROUTE_STAMP, [...stamps.filter((s) => s !== sameName), { handlerName, cors }], method);
     }
   }
@@ -46,8 +46,8 @@ function describe(cors: CorsMetadata | undefined): string {
   return cors.policyName === undefined ? '@EnableCors()' : `@EnableCors('${cors.policyName}')`;
 }
 
-function sameNameProblem(handlerName: string, className: string, first: CorsMetadata | undefined, other: CorsMetadata | undefined): string {
-  const method = handlerName.slice(className.length + 1);
+function sameNameProblem(className: string, method: string, first: CorsMetadata | undefined, other: CorsMetadata | undefined): string {
+  const handlerName = `${className}.${method}`;
   return (
     `two controllers named ${className} share a route method ${method} (a base class's) with different CORS metadata (${describe(first)} and ${describe(other)}): ` +
     `the library tells which controller a route serves by the name Nest gives its handler, '${handlerName}' for both. ` +
@@ -98,7 +98,7 @@ export function routeOfNamed(discovery: DiscoveryService, scanner: MetadataScann
       if (stamp === undefined) continue;
       const first = byName.get(handlerName);
       if (first === undefined) byName.set(handlerName, stamp);
-      else if (describe(first.cors) !== describe(stamp.cors)) ambiguous.set(handlerName, sameNameProblem(handlerName, wrapper.name, first.cors, stamp.cors));
+      else if (describe(first.cors) !== describe(stamp.cors)) ambiguous.set(handlerName, sameNameProblem(wrapper.name, methodName, first.cors, stamp.cors));
     }
   }
   return (handle) => {
